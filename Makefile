@@ -1,0 +1,35 @@
+# make setup   : create .venv with torch, the library (editable) and the dev tools
+# make test    : set up, then run every notebook's tests (fast; `make test-slow` adds the long runs)
+# make export  : notebooks -> ckan_nb/ and clean notebook metadata (run before every commit)
+# make readme  : regenerate README.md from nbs/index.ipynb (no Quarto needed)
+# make docs    : offline docs check (needs Debian pandoc, libjs-mathjax, chromium)
+# make bench   : run the benchmarks in benchmarks/
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: setup test test-slow export readme docs bench
+
+setup: $(VENV)/.ckan_nb_ready
+
+$(VENV)/.ckan_nb_ready: settings.ini setup.py tools/setup.sh
+	VENV=$(VENV) bash tools/setup.sh
+	touch $@
+
+test: setup
+	$(PY) tools/run_tests.py
+
+test-slow: setup
+	$(PY) tools/run_tests.py --flags slow
+
+export: setup
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+readme: setup
+	$(PY) tools/docs.py readme
+
+docs: setup
+	bash tools/check_docs.sh
+
+bench: setup
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done

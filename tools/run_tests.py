@@ -1,0 +1,37 @@
+"""Run every notebook's tests (what `nbdev_test` does), report each notebook, and end with the line
+`N passed, N failed`. Exit status 1 if any notebook fails.
+
+    python tools/run_tests.py [--flags "slow"] [--path nbs/01_bsplines.ipynb] [--workers 2]
+"""
+import argparse, os, sys, time
+from pathlib import Path
+from fastcore.parallel import parallel
+from nbdev.config import get_config
+from nbdev.test import test_nb
+from nbdev.doclinks import nbglob
+
+def _run(fn, skip_flags, force_flags, basepath):
+    t = time.perf_counter()
+    ok, _ = test_nb(fn, skip_flags=skip_flags, force_flags=force_flags, basepath=basepath)
+    return ok, time.perf_counter() - t
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--path', default=None, help='a notebook or glob (default: all notebooks in nbs/)')
+    p.add_argument('--flags', default='', help='space-separated test flags to run (e.g. "slow")')
+    p.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
+    a = p.parse_args()
+    cfg = get_config()
+    files = sorted(f.absolute() for f in nbglob(a.path, as_path=True))
+    files = [f for f in files if not f.name.startswith('_')]
+    if not files: sys.exit('no notebooks found to test')
+    os.chdir(cfg.nbs_path)
+    t0 = time.perf_counter()
+    res = parallel(_run, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
+                   basepath=cfg.config_path, n_workers=a.workers if len(files) > 1 else 0)
+    for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
+    npass = sum(ok for ok, _ in res)
+    print(f"notebooks: {npass} passed, {len(files) - npass} failed in {time.perf_counter() - t0:.0f}s")
+    sys.exit(0 if npass == len(files) else 1)
+
+if __name__ == '__main__': main()
