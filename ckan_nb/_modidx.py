@@ -19,4 +19,6 @@ d = { 'settings': { 'branch': 'main',
                                   'ckan_nb.bsplines.refine_knots': ('bsplines.html#refine_knots', 'ckan_nb/bsplines.py'),
                                   'ckan_nb.bsplines.uniform_basis_local': ('bsplines.html#uniform_basis_local', 'ckan_nb/bsplines.py'),
                                   'ckan_nb.bsplines.uniform_bspline_basis': ('bsplines.html#uniform_bspline_basis', 'ckan_nb/bsplines.py'),
-                                  'ckan_nb.bsplines.uniform_grid': ('bsplines.html#uniform_grid', 'ckan_nb/bsplines.py')}}}
+                                  'ckan_nb.bsplines.uniform_grid': ('bsplines.html#uniform_grid', 'ckan_nb/bsplines.py'),
+                                  'ckan_nb.bsplines.uniform_poly_table': ('bsplines.html#uniform_poly_table', 'ckan_nb/bsplines.py'),
+                                  'ckan_nb.bsplines.uniform_power_matrix': ('bsplines.html#uniform_power_matrix', 'ckan_nb/bsplines.py')}}}

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #29aa6e6f
+# %% ../nbs/99_all.ipynb #6b0ef289
 from . import bsplines
 from .bsplines import *
 
-# %% ../nbs/99_all.ipynb #dfb9df56
+# %% ../nbs/99_all.ipynb #0ce2eec7
 __all__ = [*bsplines.__all__]
