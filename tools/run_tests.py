@@ -10,11 +10,6 @@ from nbdev.config import get_config
 from nbdev.test import test_nb
 from nbdev.doclinks import nbglob
 
-def _run(fn, skip_flags, force_flags, basepath):
-    t = time.perf_counter()
-    ok, _ = test_nb(fn, skip_flags=skip_flags, force_flags=force_flags, basepath=basepath)
-    return ok, time.perf_counter() - t
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--path', default=None, help='a notebook or glob (default: all notebooks in nbs/)')
@@ -27,7 +22,7 @@ def main():
     if not files: sys.exit('no notebooks found to test')
     os.chdir(cfg.nbs_path)
     t0 = time.perf_counter()
-    res = parallel(_run, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
+    res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
                    basepath=cfg.config_path, n_workers=a.workers if len(files) > 1 else 0)
     for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
     npass = sum(ok for ok, _ in res)
