@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #6b0ef289
-from . import bsplines
+# %% ../nbs/99_all.ipynb #5c66bb87
+from . import bsplines, activations
 from .bsplines import *
+from .activations import *
 
-# %% ../nbs/99_all.ipynb #0ce2eec7
-__all__ = [*bsplines.__all__]
+# %% ../nbs/99_all.ipynb #323094fe
+__all__ = [*bsplines.__all__, *activations.__all__]
