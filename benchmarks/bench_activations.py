@@ -11,9 +11,11 @@ and upstream gradient already allocated (Linux: VmHWM reset through /proc/self/c
 
     python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--json benchmarks/results/activations.json]
 """
-import argparse, json, os, platform, statistics, subprocess, sys, time
+import argparse, json, os, platform, subprocess, sys
 import torch, torch.nn as nn
 from ckan_nb.activations import SplineActivation, kernel_status
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import step, interleaved, median_ms, report_peak_growth, peak_growth_mib
 
 class SeedSplineActivation(nn.Module):
     "The seed document's sketch, as the seed has it (formatting repaired)."
@@ -47,26 +49,11 @@ METHODS = {
     'nn.PReLU': lambda C: nn.PReLU(C),
 }
 
-def step(m, x, g):
-    m(x).backward(g)
-    x.grad = None
-    for p in m.parameters(): p.grad = None
-
-def _status(key):
-    for line in open('/proc/self/status'):
-        if line.startswith(key): return int(line.split()[1]) * 1024
-    return 0
-
 def memory_child(name, shape, threads):
-    "In a fresh process: peak RSS growth (bytes) of one forward + backward, input and gradient allocated."
+    "In a fresh process: peak RSS growth of one forward + backward, input and gradient already allocated."
     torch.set_num_threads(threads); torch.manual_seed(0)
-    m = METHODS[name](shape[1])
-    step(m, torch.randn(2, shape[1], 4, 4, requires_grad=True), torch.randn(2, shape[1], 4, 4))   # load code paths
-    x, g = torch.randn(shape, requires_grad=True), torch.randn(shape)
-    with open('/proc/self/clear_refs', 'w') as fh: fh.write('5')                                  # reset VmHWM
-    before = _status('VmRSS')
-    step(m, x, g)
-    print(json.dumps({'peak_growth': _status('VmHWM') - before}))
+    small = (torch.randn(2, shape[1], 4, 4, requires_grad=True), torch.randn(2, shape[1], 4, 4))
+    report_peak_growth(METHODS[name](shape[1]), small, (torch.randn(shape, requires_grad=True), torch.randn(shape)))
 
 def compile_seconds():
     "One-time cost of the fused kernel: compile it into an empty cache folder in a fresh process."
@@ -95,16 +82,9 @@ def main(argv=None):
     x, g = torch.randn(a.shape, requires_grad=True), torch.randn(a.shape)
     mods = {name: make(C) for name, make in METHODS.items()}
     for m in mods.values(): step(m, x, g)                                                           # warm-up
-    times = {name: [] for name in mods}
-    for _ in range(a.repeats):
-        for name, m in mods.items():
-            t = time.perf_counter(); step(m, x, g); times[name].append(time.perf_counter() - t)
-    med = {name: statistics.median(v) * 1e3 for name, v in times.items()}
-    mem = {}
-    for name in METHODS:
-        r = subprocess.run([sys.executable, __file__, '--memory-child', name, '--threads', str(a.threads), '--shape', *map(str, a.shape)],
-                           capture_output=True, text=True, check=True)
-        mem[name] = json.loads(r.stdout.strip().splitlines()[-1])['peak_growth'] / 2**20
+    times = interleaved({name: (lambda m=m: step(m, x, g)) for name, m in mods.items()}, a.repeats)
+    med = median_ms(times)
+    mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads), '--shape', *map(str, a.shape)) for name in METHODS}
     seed, silu, msilu = med['seed loop'], med['nn.SiLU'], mem['nn.SiLU']
     print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, input {tuple(a.shape)} float32, "
           f"forward + backward, median of {a.repeats} interleaved repeats; one-time kernel compile {load_s:.1f}s\n")

@@ -5,10 +5,14 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #5c66bb87
-from . import bsplines, activations
+# %% ../nbs/99_all.ipynb #4863a71f
+from . import bsplines, activations, kan, conv, models, data
 from .bsplines import *
 from .activations import *
+from .kan import *
+from .conv import *
+from .models import *
+from .data import *
 
-# %% ../nbs/99_all.ipynb #323094fe
-__all__ = [*bsplines.__all__, *activations.__all__]
+# %% ../nbs/99_all.ipynb #ebb8f5fa
+__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__]
