@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #4863a71f
+# %% ../nbs/99_all.ipynb #0045de31
 from . import bsplines, activations, kan, conv, models, data
 from .bsplines import *
 from .activations import *
@@ -14,5 +14,5 @@ from .conv import *
 from .models import *
 from .data import *
 
-# %% ../nbs/99_all.ipynb #ebb8f5fa
+# %% ../nbs/99_all.ipynb #20e6aeb5
 __all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__]
