@@ -7,8 +7,9 @@ Input (64, 16, 28, 28) float32 -> 32 channels, 3x3, padding 1, grid_size 5, spli
     i.e. the convolution a KAN convolution cannot avoid;
   - nn.Conv2d + SiLU at the same shape, the layer a KAN convolution replaces;
   - the per-patch formulation other implementations use: unfold every patch, expand every patch value, one matmul.
-Time: interleaved runs, median over repeats, ratios from this run (the per-patch method, 30x slower and 3 GB,
-is timed after the others, with fewer repeats). Memory: each method in a fresh process, peak
+Time: interleaved runs, median over repeats, ratios from this run. The two memory-hungry methods (the PyTorch path
+and the per-patch one) are timed after the others, because their large allocations change the allocator's state
+(and so the page-fault cost) for whatever runs next. Memory: each method in a fresh process, peak
 resident growth during one forward + backward, input and upstream gradient already allocated.
 
     python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--json benchmarks/results/conv.json]
@@ -68,9 +69,12 @@ def main(argv=None):
     inputs = {cin: (torch.randn(B, cin, HW, HW, requires_grad=True)) for cin in {c for _, c in METHODS.values()}}
     g = torch.randn(B, COUT, HW, HW)
     for name, m in mods.items(): step(m, inputs[METHODS[name][1]], g)                           # warm-up
-    slow = 'per-patch (unfold) KAN'        # 30x slower and 3 GB: timed on its own, so it does not disturb the others
-    times = interleaved({name: (lambda m=m, x=inputs[METHODS[name][1]]: step(m, x, g)) for name, m in mods.items() if name != slow}, a.repeats)
-    times |= interleaved({slow: lambda: step(mods[slow], inputs[CIN], g)}, max(3, a.repeats // 3))
+    # The two memory-hungry methods (hundreds of MB, 3 GB) change the allocator's state for whatever runs next, so
+    # they are timed after the others: each group is interleaved within itself.
+    heavy = {'KANConv2d (torch)': a.repeats, 'per-patch (unfold) KAN': max(3, a.repeats // 3)}
+    run = lambda name: (lambda m=mods[name], x=inputs[METHODS[name][1]]: step(m, x, g))
+    times = interleaved({name: run(name) for name in mods if name not in heavy}, a.repeats)
+    for name, n in heavy.items(): times |= interleaved({name: run(name)}, n)
     med = median_ms({name: times[name] for name in METHODS})
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads)) for name in METHODS}
     floor, mfloor = med['floor: nn.Conv2d over the expansion'], mem['floor: nn.Conv2d over the expansion']
