@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #0045de31
-from . import bsplines, activations, kan, conv, models, data
+# %% ../nbs/99_all.ipynb #cd25c112
+from . import bsplines, activations, kan, conv, models, data, train
 from .bsplines import *
 from .activations import *
 from .kan import *
 from .conv import *
 from .models import *
 from .data import *
+from .train import *
 
-# %% ../nbs/99_all.ipynb #20e6aeb5
-__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__]
+# %% ../nbs/99_all.ipynb #c2453125
+__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *train.__all__]
