@@ -1,3 +1,4 @@
+# make compare : set up, then train and compare a small CKAN and a CNN on Fashion-MNIST (table + plots in runs/compare)
 # make setup   : create .venv with torch, the library (editable) and the dev tools
 # make test    : set up, then run every notebook's tests (fast; `make test-slow` adds the long runs)
 # make export  : notebooks -> ckan_nb/ and clean notebook metadata (run before every commit)
@@ -8,13 +9,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup test test-slow export readme docs bench
+.PHONY: compare setup test test-slow export readme docs bench
 
 setup: $(VENV)/.ckan_nb_ready
 
 $(VENV)/.ckan_nb_ready: settings.ini setup.py tools/setup.sh
 	VENV=$(VENV) bash tools/setup.sh
 	touch $@
+
+compare: setup
+	$(PY) -m ckan_nb.benchmark --dataset fashion_mnist --models ckan_small cnn_small_mlp --epochs 3 --train-size 10000 --out runs/compare
 
 test: setup
 	$(PY) tools/run_tests.py

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #cd25c112
-from . import bsplines, activations, kan, conv, models, data, train
+# %% ../nbs/99_all.ipynb #94ff86da
+from . import bsplines, activations, kan, conv, models, data, train, benchmark
 from .bsplines import *
 from .activations import *
 from .kan import *
@@ -14,6 +14,8 @@ from .conv import *
 from .models import *
 from .data import *
 from .train import *
+from .benchmark import *
 
-# %% ../nbs/99_all.ipynb #c2453125
-__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *train.__all__]
+# %% ../nbs/99_all.ipynb #bef4a4ba
+__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__,
+           *(n for mod in (train, benchmark) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
