@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #94ff86da
-from . import bsplines, activations, kan, conv, models, data, train, benchmark
+# %% ../nbs/99_all.ipynb #4bfc256f
+from . import bsplines, activations, kan, conv, models, data, train, grids, benchmark
 from .bsplines import *
 from .activations import *
 from .kan import *
@@ -14,8 +14,9 @@ from .conv import *
 from .models import *
 from .data import *
 from .train import *
+from .grids import *
 from .benchmark import *
 
-# %% ../nbs/99_all.ipynb #bef4a4ba
-__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__,
+# %% ../nbs/99_all.ipynb #119b8f10
+__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
            *(n for mod in (train, benchmark) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
