@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #4bfc256f
-from . import bsplines, activations, kan, conv, models, data, train, grids, benchmark
+# %% ../nbs/99_all.ipynb #9352111e
+from . import bsplines, activations, kan, conv, models, data, train, grids, benchmark, interpret, cli
 from .bsplines import *
 from .activations import *
 from .kan import *
@@ -16,7 +16,10 @@ from .data import *
 from .train import *
 from .grids import *
 from .benchmark import *
+from .interpret import *
+from .cli import *
 
-# %% ../nbs/99_all.ipynb #119b8f10
+# %% ../nbs/99_all.ipynb #64510136
 __all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
-           *(n for mod in (train, benchmark) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
+           *interpret.__all__,
+           *(n for mod in (train, benchmark, cli) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
