@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #9352111e
+# %% ../nbs/99_all.ipynb #a876eb20
 from . import bsplines, activations, kan, conv, models, data, train, grids, benchmark, interpret, cli
 from .bsplines import *
 from .activations import *
@@ -19,7 +19,7 @@ from .benchmark import *
 from .interpret import *
 from .cli import *
 
-# %% ../nbs/99_all.ipynb #64510136
+# %% ../nbs/99_all.ipynb #04299e86
 __all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
            *interpret.__all__,
            *(n for mod in (train, benchmark, cli) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
