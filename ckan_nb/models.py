@@ -35,11 +35,12 @@ def _check_model_args(num_classes, in_channels, width):
 _SEED_LAYOUT = [  # (out_channels, kernel_size, stride, padding, pool after)
     (64, 7, 2, 3, True), (128, 5, 1, 2, True), (256, 3, 1, 1, False), (256, 3, 1, 1, True), (512, 3, 1, 1, False), (512, 3, 1, 1, True)]
 
-_ACTIVATIONS = {'relu': nn.ReLU, 'silu': nn.SiLU, 'gelu': nn.GELU}
+_ACTIVATIONS = {'relu': nn.ReLU, 'silu': nn.SiLU, 'gelu': nn.GELU, 'prelu': nn.PReLU}
 
-def _activation(name):
+def _activation(name, channels:int=1):
+    "A fixed activation by name; 'prelu' learns one slope per channel (the fair baseline for a learnable activation)."
     if name not in _ACTIVATIONS: raise ValueError(f"activation must be one of {tuple(_ACTIVATIONS)}, got {name!r}")
-    return _ACTIVATIONS[name]()
+    return nn.PReLU(channels) if name == 'prelu' else _ACTIVATIONS[name]()
 
 class CNNBlock(nn.Module):
     "Convolution, a fixed activation and batch norm, in the same order as `ConvKANBlock`: the CNN twin of a CKAN block."
@@ -47,7 +48,7 @@ class CNNBlock(nn.Module):
         super().__init__()
         self.norm_first = norm_first
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
-        self.activation, self.batch_norm = _activation(activation), nn.BatchNorm2d(out_channels)
+        self.activation, self.batch_norm = _activation(activation, out_channels), nn.BatchNorm2d(out_channels)
 
     def forward(self, x):
         x = self.conv(x)
@@ -90,7 +91,7 @@ class TraditionalCNN(nn.Module):
         self.features, c = _seed_features(lambda i, o, k, s, p: CNNBlock(i, o, k, s, p, activation, norm_first), in_channels, width)
         self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
         hidden = scaled(256, width)
-        self.classifier = nn.Sequential(nn.Linear(c, hidden), _activation(activation), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+        self.classifier = nn.Sequential(nn.Linear(c, hidden), _activation(activation, hidden), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, h, w) -> (batch, num_classes) logits
         return self.classifier(self.global_pool(self.features(x)).flatten(1))
@@ -133,16 +134,18 @@ def resnet18(num_classes:int=10, in_channels:int=3, small_input:bool=True)->nn.M
 # %% ../nbs/05_models.ipynb #e5cfedef
 class SmallConvNet(nn.Module):
     "Two 3x3 convolutions (5 and 10 channels) with max pooling, then a head: the small models of Bodner et al. (2024)."
-    def __init__(self, conv:str='kan',        # 'kan' (KANConv2d), 'ckan' (conv + SplineActivation) or 'cnn' (conv + ReLU)
+    def __init__(self, conv:str='kan',        # 'kan' (KANConv2d), 'ckan' (conv + SplineActivation) or 'cnn' (conv + `activation`)
                  head:str='linear',           # 'linear', 'kan' (KANLinear) or 'mlp' (a hidden layer of `hidden` units)
                  num_classes:int=10, in_channels:int=1, image_size:int=28, channels=(5, 10), hidden:int=64,
                  grid_size:int=5, width:float=1.0,
                  padding:int=0,               # of both convolutions: 1 keeps small images (8x8 digits) from pooling away
+                 activation:str='relu',       # of `conv='cnn'` (and of the 'mlp' head): 'relu', 'silu', 'gelu' or 'prelu' (a slope per channel)
                  **spline_kwargs):
         super().__init__()
         _check_model_args(num_classes, in_channels, width)
         if conv not in ('kan', 'ckan', 'cnn'): raise ValueError(f"conv must be 'kan', 'ckan' or 'cnn', got {conv!r}")
         if head not in ('linear', 'kan', 'mlp'): raise ValueError(f"head must be 'linear', 'kan' or 'mlp', got {head!r}")
+        _activation(activation)                                          # a bad name fails here, whatever `conv` is
         size = image_size
         for _ in channels: size = (size + 2 * padding - 2) // 2          # a 3x3 convolution, then 2x2 pooling
         if size < 1: raise ValueError(f"image_size={image_size} is too small for {len(channels)} convolution + pooling stages with padding={padding}; use padding=1")
@@ -150,16 +153,17 @@ class SmallConvNet(nn.Module):
         for out in (scaled(ch, width) for ch in channels):
             if conv == 'kan': layers.append(KANConv2d(c, out, 3, padding=padding, grid_size=grid_size, **spline_kwargs))
             elif conv == 'ckan': layers.append(ConvKANLayer(c, out, 3, grid_size=grid_size, padding=padding, **spline_kwargs))
-            else: layers += [nn.Conv2d(c, out, 3, padding=padding), nn.ReLU()]
+            else: layers += [nn.Conv2d(c, out, 3, padding=padding), _activation(activation, out)]
             layers.append(nn.MaxPool2d(2)); c = out
         self.features = nn.Sequential(*layers, nn.Flatten())
-        with torch.no_grad(): n = self.features(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
+        n = c * size * size                                              # flattened features (no forward pass needed)
         self.head = {'linear': lambda: nn.Linear(n, num_classes),
                      'kan': lambda: KANLinear(n, num_classes, grid_size=grid_size),
-                     'mlp': lambda: nn.Sequential(nn.Linear(n, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))}[head]()
+                     'mlp': lambda: nn.Sequential(nn.Linear(n, hidden), _activation(activation, hidden), nn.Linear(hidden, num_classes))}[head]()
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, image_size, image_size) -> (batch, num_classes)
         return self.head(self.features(x))
+
 
 # %% ../nbs/05_models.ipynb #653a3487
 def match_width(make_model,          # width -> model, e.g. `lambda w: TraditionalCNN(width=w)`
@@ -182,7 +186,10 @@ MODELS = {
     'ckan': CKAN, 'multiscale_ckan': MultiScaleCKAN, 'cnn': TraditionalCNN, 'resnet18': resnet18,
     'kan_conv_small': lambda **kw: SmallConvNet('kan', 'linear', **kw), 'kan_conv_kan_head': lambda **kw: SmallConvNet('kan', 'kan', **kw),
     'ckan_small': lambda **kw: SmallConvNet('ckan', 'linear', **kw), 'cnn_small': lambda **kw: SmallConvNet('cnn', 'linear', **kw),
+    'cnn_small_silu': lambda **kw: SmallConvNet('cnn', 'linear', activation='silu', **kw),
+    'cnn_small_prelu': lambda **kw: SmallConvNet('cnn', 'linear', activation='prelu', **kw),
     'cnn_small_mlp': lambda **kw: SmallConvNet('cnn', 'mlp', **kw),
+    'cnn_medium_bodner': lambda **kw: SmallConvNet('cnn', 'linear', **({'channels': (10, 20)} | kw)),   # their 6.93K "CNN (Medium, but with more convs)"
 }
 
 def get_model(name:str, **kwargs)->nn.Module:
