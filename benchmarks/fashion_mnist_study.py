@@ -33,9 +33,12 @@ FAMILIES = {  # family -> (registry model, kind shown in tables)
 }
 SPLINE_FAMILIES = ('kan_conv', 'conv_spline')
 SETTINGS = {  # four settings per model: (lr, spline_lr); a CNN has no spline coefficients, so spline_lr is unused there
-    'spline': [(2e-3, 2e-3), (2e-3, 1e-2), (5e-3, 5e-3), (5e-3, 2.5e-2)],
-    'cnn':    [(1e-3, None), (2e-3, None), (5e-3, None), (1e-2, None)],
+    'spline': [(5e-3, 5e-3), (5e-3, 2.5e-2), (1e-2, 1e-2), (1e-2, 5e-2)],
+    'cnn':    [(2e-3, None), (5e-3, None), (1e-2, None), (2e-2, None)],
 }
+# A first grid, one step lower (spline: lr 2e-3 and 5e-3; CNN: 1e-3 to 1e-2), put the best setting at its upper edge for
+# 13 of the 15 models, so the grid moved up one step; its runs are kept in first_grid/ and are not part of the study.
+FIRST_GRID = {'spline': [(2e-3, 2e-3), (2e-3, 1e-2)], 'cnn': [(1e-3, None)]}
 BATCH, TUNE_TRAIN, TUNE_EPOCHS, FINAL_EPOCHS, SEEDS, SPLIT_SEED = 128, 10_000, 4, 10, (0, 1, 2), 0
 SCHEDULE = dict(scheduler='cosine', gamma=0.01)        # step_size = the run's epochs
 
