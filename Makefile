@@ -1,4 +1,4 @@
-# make compare : set up, then train and compare a small CKAN and a CNN on Fashion-MNIST (table + plots in runs/compare)
+# make compare : set up, then train and compare a CKAN and its parameter-matched CNN twin on Fashion-MNIST (table + plots in runs/compare)
 # make setup   : create .venv with torch, the library (editable) and the dev tools
 # make test    : set up, then run every notebook's tests (fast; `make test-slow` adds the long runs)
 # make export  : notebooks -> ckan_nb/ and clean notebook metadata (run before every commit)
@@ -18,7 +18,7 @@ $(VENV)/.ckan_nb_ready: settings.ini setup.py tools/setup.sh
 	touch $@
 
 compare: setup
-	$(PY) -m ckan_nb.benchmark --dataset fashion_mnist --models ckan_small cnn_small_mlp --epochs 3 --train-size 10000 --out runs/compare
+	$(PY) -m ckan_nb.benchmark --dataset fashion_mnist --models ckan_small cnn_small_prelu --epochs 3 --train-size 10000 --lr 1e-2 --spline-lr 1e-2 --out runs/compare
 
 test: setup
 	$(PY) tools/run_tests.py

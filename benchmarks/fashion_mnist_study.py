@@ -3,6 +3,7 @@
     python benchmarks/fashion_mnist_study.py                 # every phase, skipping the runs already recorded
     python benchmarks/fashion_mnist_study.py --phase tune    # or final, timing; --workers 2 runs two trainings at once
     python benchmarks/fashion_mnist_study.py --list          # the plan, and which runs are recorded
+    python benchmarks/fashion_mnist_study.py --bundle        # copy the records into the package for chapter 09
 
 Protocol (the same for every model):
 - data: all 60,000 Fashion-MNIST training images, split once (seed 0) into 54,000 for training and a fixed 6,000 for
@@ -23,6 +24,7 @@ import argparse, json, os, platform, statistics, sys, time
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / 'results' / 'fashion_mnist_study'
+BUNDLE = Path(__file__).resolve().parents[1] / 'ckan_nb' / 'results' / 'fashion_mnist_study.json'   # package data, read by chapter 09
 SIZES = {'7k': 7_000, '10k': 10_000, '30k': 30_000}
 FAMILIES = {  # family -> (registry model, kind shown in tables)
     'kan_conv':    ('kan_conv_small', 'KAN convolution'),
@@ -135,42 +137,60 @@ def worker(phase:str, threads:int):
         try: train_one(path, model_id, lr, slr, seed, ms[model_id], phase, threads)
         finally: path.with_name(f'.{path.name}.lock').unlink(missing_ok=True)
 
-def timing(repeats:int=30):
-    "Quiet-machine timing of every model of the study, in one process: seconds per epoch and inference per image."
+def timing(rounds:int=5, steps:int=10):
+    "Quiet-machine timing of every model of the study in one process: interleaved rounds, medians over rounds."
     import torch, torch.nn.functional as F
     from ckan_nb.models import get_model
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     ms, steps_per_epoch = models(), -(-54_000 // BATCH)
-    for model_id, m in ms.items():
-        path = OUT / f'timing-{model_id}.json'
-        if path.exists(): continue
+    todo = [i for i in ms if not (OUT / f'timing-{i}.json').exists()]
+    if not todo: return
+    def timed(f, n, warmup=2):
+        for _ in range(warmup): f()
+        out = []
+        for _ in range(n): t = time.perf_counter(); f(); out.append(time.perf_counter() - t)
+        return statistics.median(out)
+    x, y = torch.randn(BATCH, 1, 28, 28), torch.randint(0, 10, (BATCH,))
+    b256, b1 = torch.randn(256, 1, 28, 28), torch.randn(1, 1, 28, 28)
+    nets, opts, times = {}, {}, {i: dict(step=[], b256=[], b1=[]) for i in todo}
+    for i in todo:
         torch.manual_seed(0)
-        model = get_model(m['name'], width=m['width'])
-        opt = torch.optim.AdamW(model.parameters(), 1e-3)
-        x, y = torch.randn(BATCH, 1, 28, 28), torch.randint(0, 10, (BATCH,))
-        def train_step():
-            loss = F.cross_entropy(model(x), y); opt.zero_grad(); loss.backward(); opt.step()
-        def timed(f, n, warmup=3):
-            for _ in range(warmup): f()
-            out = []
-            for _ in range(n): t = time.perf_counter(); f(); out.append(time.perf_counter() - t)
-            return statistics.median(out)
-        step = timed(train_step, repeats)
-        model.eval()
-        with torch.no_grad():
-            b256, b1 = torch.randn(256, 1, 28, 28), torch.randn(1, 1, 28, 28)
-            inf256 = timed(lambda: model(b256), repeats)
-            inf1 = timed(lambda: model(b1), repeats * 5)
-        rec = dict(model_id=model_id, **m, train_step_ms=step * 1e3, steps_per_epoch=steps_per_epoch,
-                   seconds_per_epoch=step * steps_per_epoch, inference_ms_per_image_b256=inf256 * 1e3 / 256,
-                   inference_ms_per_image_b1=inf1 * 1e3, threads=torch.get_num_threads(), repeats=repeats,
-                   method='median of timed training steps (forward, backward, AdamW) on one fixed batch of 128, times '
-                          'the steps of an epoch of 54,000 images; data loading and validation excluded',
+        nets[i] = get_model(ms[i]['name'], width=ms[i]['width'])
+        opts[i] = torch.optim.AdamW(nets[i].parameters(), 1e-3)
+    for _ in range(rounds):                  # interleaved: a slow spell of the machine hits every model alike
+        for i in todo:
+            net, opt = nets[i], opts[i]
+            def train_step():
+                loss = F.cross_entropy(net(x), y); opt.zero_grad(); loss.backward(); opt.step()
+            net.train(); times[i]['step'].append(timed(train_step, steps))
+            net.eval()
+            with torch.no_grad():
+                times[i]['b256'].append(timed(lambda: net(b256), steps))
+                times[i]['b1'].append(timed(lambda: net(b1), 5 * steps))
+    for i in todo:
+        t = {k: statistics.median(v) for k, v in times[i].items()}
+        spread = {k: max(v) / min(v) for k, v in times[i].items()}
+        rec = dict(model_id=i, **ms[i], train_step_ms=t['step'] * 1e3, steps_per_epoch=steps_per_epoch,
+                   seconds_per_epoch=t['step'] * steps_per_epoch, inference_ms_per_image_b256=t['b256'] * 1e3 / 256,
+                   inference_ms_per_image_b1=t['b1'] * 1e3, spread_max_over_min=spread, rounds=rounds, steps=steps,
+                   threads=torch.get_num_threads(),
+                   method=f'{rounds} interleaved rounds over all models; per round the median of {steps} timed training steps '
+                          f'(forward, backward, AdamW) on one batch of {BATCH}, and of inference at batch 256 and 1 (eval, no '
+                          f'gradients); the median over rounds; seconds per epoch = step time x {steps_per_epoch} steps of an '
+                          f'epoch of 54,000 images (data loading and validation excluded)',
                    torch=torch.__version__, platform=platform.platform(), cpu_flags=cpu_isa(),
                    finished=time.strftime('%Y-%m-%d %H:%M:%S'))
-        _atomic_write(path, rec)
-        print(f"{model_id:18s} {rec['parameters']:6,} params  {rec['seconds_per_epoch']:6.1f} s/epoch  "
-              f"{rec['inference_ms_per_image_b256']:.4f} ms/image @256  {rec['inference_ms_per_image_b1']:.3f} ms @1", flush=True)
+        _atomic_write(OUT / f'timing-{i}.json', rec)
+        print(f"{i:18s} {rec['parameters']:6,} params  {rec['seconds_per_epoch']:6.1f} s/epoch  "
+              f"{rec['inference_ms_per_image_b256']:.4f} ms/image @256  {rec['inference_ms_per_image_b1']:.3f} ms @1  "
+              f"spread {max(spread.values()):.2f}", flush=True)
+
+def bundle():
+    "Collect the run files into the package's bundle (what `ckan_nb.benchmark.load_study()` reads without a clone)."
+    study = {phase: [load(p) for p in sorted(OUT.glob(f'{phase}-*.json'))] for phase in ('tune', 'final', 'timing')}
+    BUNDLE.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(BUNDLE, study)
+    print(f"wrote {BUNDLE}: " + ', '.join(f'{len(v)} {k} runs' for k, v in study.items()))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -178,8 +198,10 @@ def main():
     p.add_argument('--workers', type=int, default=1, help='trainings at once, each with --threads threads (default: 1)')
     p.add_argument('--threads', type=int, default=None, help='torch threads per training (default: cores / workers)')
     p.add_argument('--list', action='store_true', help='print the plan and what is recorded, then stop')
+    p.add_argument('--bundle', action='store_true', help='collect the recorded runs into the package (ckan_nb/results/), then stop')
     a = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if a.bundle: return bundle()
     if a.list:
         ms = models()
         for model_id, m in ms.items(): print(f"{model_id:18s} {m['name']:16s} width {m['width']:.4f} {m['parameters']:6,} parameters")

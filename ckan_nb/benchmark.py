@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_benchmark.ipynb #9a9e885f
 from __future__ import annotations
-import argparse, ast, json, platform, statistics, sys, time
+import argparse, ast, json, math, platform, statistics, sys, time
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -13,9 +13,13 @@ import matplotlib.pyplot as plt
 from .models import MODELS, get_model, model_data_kwargs, count_parameters
 from .data import get_dataloaders, dataset_info
 from .train import CKANTrainer
+from .activations import SplineModule
+from .kan import KANLinear
+from .conv import KANConv1d, KANConv2d, KANConv3d
 
 # %% auto #0
-__all__ = ['measure_inference_time', 'evaluate_ckan_performance', 'format_table', 'plot_results', 'save_results', 'main']
+__all__ = ['measure_inference_time', 'count_multiply_adds', 'evaluate_ckan_performance', 'format_table', 'plot_results',
+           'save_results', 'main', 'load_study', 'summarize_study']
 
 # %% ../nbs/09_benchmark.ipynb #f20a2fd4
 def _check_models(models)->list:
@@ -68,8 +72,39 @@ def _fixed_batch(loader, batch_size:int)->Tensor:
     if len(images) == 0: raise ValueError("the test loader is empty")
     return images.repeat((batch_size + len(images) - 1) // len(images), 1, 1, 1)[:batch_size]
 
+# %% ../nbs/09_benchmark.ipynb #d1d0e8fe
+def count_multiply_adds(model:nn.Module,
+                        input_shape:tuple,  # one image, (channels, height, width)
+                       )->int:              # multiply-adds of one forward pass of one image
+    "Multiply-adds per image of the convolutions, linear layers and spline evaluations of `model` (see the rules above)."
+    if len(input_shape) < 1 or any(not isinstance(s, int) or s < 1 for s in input_shape):
+        raise ValueError(f"input_shape must be the shape of one input, e.g. (channels, height, width), got {input_shape!r}")
+    total, hooks = [0], []
+    def count(m, inputs, out):
+        x = inputs[0]
+        if isinstance(m, (KANConv1d, KANConv2d, KANConv3d)):
+            per_out = m.in_channels // m.groups * math.prod(m.kernel_size) * (m.num_basis + (m.base_weight is not None))
+            total[0] += out.numel() * per_out + x.numel() * (m.spline_order + 1) ** 2
+        elif isinstance(m, KANLinear):
+            total[0] += x.shape[0] * m.in_features * m.out_features * (m.num_basis + 1) + x.numel() * (m.spline_order + 1) ** 2
+        elif isinstance(m, SplineModule): total[0] += x.numel() * ((m.spline_order + 1) ** 2 + 1)
+        elif isinstance(m, nn.modules.conv._ConvNd): total[0] += out.numel() * m.in_channels // m.groups * math.prod(m.kernel_size)
+        elif isinstance(m, nn.Linear): total[0] += out.numel() * m.in_features
+    for m in model.modules():
+        if isinstance(m, (SplineModule, nn.modules.conv._ConvNd, nn.Linear)): hooks.append(m.register_forward_hook(count))
+    was_training = model.training
+    model.eval()
+    try:
+        p = next(model.parameters())
+        with torch.no_grad(): model(torch.zeros(1, *input_shape, device=p.device, dtype=p.dtype))
+    finally:
+        model.train(was_training)
+        for h in hooks: h.remove()
+    return total[0]
+
+
 # %% ../nbs/09_benchmark.ipynb #4358021e
-def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_mlp'), # names from `MODELS`
+def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names from `MODELS` (default: a CKAN and its parameter-matched PReLU twin)
                               dataset:str='fashion_mnist',  # a dataset of `get_dataloaders`
                               epochs:int=3,                 # training epochs, the same for every model
                               batch_size:int=128,           # training and evaluation batch size
@@ -230,3 +265,35 @@ def main(argv:list|None=None)->dict:
 
 # %% ../nbs/09_benchmark.ipynb #2c5f5806
 if __name__ == '__main__' and '__file__' in globals(): main()    # `python -m ckan_nb.benchmark`; not in a notebook
+
+# %% ../nbs/09_benchmark.ipynb #9e12cfe7
+def load_study(source=None)->dict: # {'tune': [...], 'final': [...], 'timing': [...]}: the run records, in file-name order
+    "Run records of a study: a folder written by `benchmarks/fashion_mnist_study.py`, a bundle of one, or (None) the packaged Fashion-MNIST study."
+    source = Path(source) if source is not None else Path(__file__).parent / 'results' / 'fashion_mnist_study.json'
+    if source.is_file(): return json.loads(source.read_text())
+    if not source.is_dir(): raise FileNotFoundError(f"no study folder or bundle at {source}")
+    study = {phase: [json.loads(p.read_text()) for p in sorted(source.glob(f'{phase}-*.json'))] for phase in ('tune', 'final', 'timing')}
+    if not any(study.values()): raise FileNotFoundError(f"{source} holds no tune-, final- or timing- run files")
+    return study
+
+def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) per model with final runs
+    "One row per model: chosen setting, test accuracy mean and std over seeds, validation curve, timings and multiply-adds."
+    rows = []
+    timing = {t['model_id']: t for t in study['timing']}
+    for model_id in dict.fromkeys(r['model_id'] for r in study['final']):
+        runs = [r for r in study['final'] if r['model_id'] == model_id]
+        tune = {(t['lr'], t['spline_lr']): t['final_valid_acc'] for t in study['tune'] if t['model_id'] == model_id}
+        accs = [r['test_accuracy'] for r in runs]
+        first, t = runs[0], timing.get(model_id, {})
+        curves = [[h['valid_acc'] for h in r['history']] for r in runs]
+        rows.append(dict(model_id=model_id, model=first['model'], kind=first['kind'], family=first['family'], size=first['size'],
+                         width=first['width'], parameters=first['parameters'], lr=first['lr'], spline_lr=first['spline_lr'],
+                         tuning=tune, seeds=[r['seed'] for r in runs], test_accuracies=accs, test_mean=statistics.mean(accs),
+                         test_std=statistics.stdev(accs) if len(accs) > 1 else float('nan'),
+                         valid_curve=[statistics.mean(v) for v in zip(*curves)], epochs=first['epochs'],
+                         train_images=first['train_images'],
+                         multiply_adds=count_multiply_adds(get_model(first['model'], width=first['width']), tuple(input_shape)),
+                         seconds_per_epoch=t.get('seconds_per_epoch'), inference_ms_b256=t.get('inference_ms_per_image_b256'),
+                         inference_ms_b1=t.get('inference_ms_per_image_b1'), cpu=t.get('cpu_flags') or first.get('cpu_flags')))
+    return rows
+
