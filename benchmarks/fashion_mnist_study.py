@@ -78,8 +78,8 @@ def plan(phase:str, ms:dict)->list:
         elif phase == 'final':
             best = chosen_setting(model_id, m)
             if best: runs += [(run_path('final', model_id, setting_id(*best), s), model_id, *best, s) for s in SEEDS]
-    order = {s: i for i, s in enumerate(SIZES)}     # small models first: the targets concern them
-    return sorted(runs, key=lambda r: (r[4], order[ms[r[1]]['size']]))
+    order = {s: i for i, s in enumerate(SIZES)}     # small models first, all their seeds: the targets concern them
+    return sorted(runs, key=lambda r: (order[ms[r[1]]['size']], r[4]))
 
 def _atomic_write(path:Path, obj):
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
