@@ -39,6 +39,10 @@ def _rows(t:Tensor, # (batch, channels, *spatial)
     try: return t.view(B, C, S)
     except RuntimeError: return t.contiguous().view(B, C, S)
 
+def _out_like(x:Tensor, x3:Tensor|None=None)->Tensor: # uninitialised, shape and dtype of x
+    "The output (or input gradient) for x, in the layout the kernels write: x's own if it is dense and `_rows` needs no copy, else contiguous."
+    return torch.empty_like(_rows(x) if x3 is None else x3).view(x.shape)
+
 def _pow2(n:int, least:int=1)->int:
     "The smallest power of two >= max(n, least): Triton's block shapes are powers of two."
     return max(least, 1 << max(n - 1, 0).bit_length())
@@ -124,19 +128,21 @@ def _act_forward(x:Tensor, t0:Tensor, inv_h:Tensor, table:Tensor, scale:Tensor)-
     "Launch `_act_fwd_kernel`: (batch, channels, *spatial) -> the same shape, dtype and layout."
     C, J, K1 = table.shape
     x3 = _rows(x)
-    y3 = torch.empty_like(x3)                       # the strides of x3 when it is dense: channels_last stays channels_last
+    y = _out_like(x, x3)                            # x's layout when it is dense: channels_last stays channels_last
+    y3 = y.view(x3.shape)
     B, _, S = x3.shape
     if x3.numel():
         _act_fwd_kernel[(triton.cdiv(B * S, BLOCKS['act_fwd']), C)](
             x3, y3, t0.contiguous(), inv_h.contiguous(), table.contiguous(), scale.contiguous(), S, B * S, J,
             *x3.stride(), *y3.stride(), K1=K1, BLOCK=BLOCKS['act_fwd'])
-    return y3.view(x.shape)
+    return y
 
 def _act_backward(grad:Tensor, x:Tensor, t0:Tensor, inv_h:Tensor, table:Tensor, scale:Tensor)->tuple[Tensor, Tensor, Tensor]:
     "Launch `_act_bwd_kernel` and sum its partial buffers: the gradients for x, table (channels, intervals, k+1) and scale (channels,)."
     C, J, K1 = table.shape
-    x3 = _rows(x)
-    g3, dx3 = _rows(grad), torch.empty_like(x3)
+    x3, g3 = _rows(x), _rows(grad)
+    dx = _out_like(x, x3)
+    dx3 = dx.view(x3.shape)
     B, _, S = x3.shape
     JP, K1P = _pow2(J, 16), _pow2(K1, 16)                                   # tl.dot wants every side >= 16
     block = max(16, min(BLOCKS['act_bwd'], 8192 // JP))                     # the one-hot tile is (block, JP)
@@ -147,7 +153,7 @@ def _act_backward(grad:Tensor, x:Tensor, t0:Tensor, inv_h:Tensor, table:Tensor, 
         _act_bwd_kernel[(P, C)](x3, g3, dx3, t0.contiguous(), inv_h.contiguous(), table.contiguous(), scale.contiguous(),
                                 part, gs, S, B * S, J, P, *x3.stride(), *g3.stride(), *dx3.stride(),
                                 K1=K1, JP=JP, K1P=K1P, BLOCK=block)
-    return dx3.view(x.shape), part.sum(1)[:, :J, :K1].to(table.dtype), gs.sum(1).to(scale.dtype)
+    return dx, part.sum(1)[:, :J, :K1].to(table.dtype).contiguous(), gs.sum(1).to(scale.dtype)
 
 # %% ../nbs/A2_triton_kernels.ipynb #8b95c95c
 if triton is not None:
@@ -246,12 +252,13 @@ def triton_expand_backward(x:Tensor,     # (batch, channels, *spatial), the inpu
     A = uniform_power_matrix(spline_order, torch.float32, x.device).contiguous()
     x3 = _rows(x)
     B, C, S = x3.shape
-    g3, dx3 = _rows(grad), torch.empty_like(x3)
+    g3, dx = _rows(grad), _out_like(x, x3)
+    dx3 = dx.view(x3.shape)
     if x3.numel():
         _expand_bwd_kernel[(triton.cdiv(B * S, BLOCKS['expand_bwd']), C)](
             x3, g3, dx3, t0.contiguous(), inv_h.contiguous(), A, S, B * S, n_basis + spline_order, n_basis,
             *x3.stride(), *g3.stride(), *dx3.stride(), K1=spline_order + 1, BASE=bool(base), BLOCK=BLOCKS['expand_bwd'])
-    return dx3.view(x.shape)
+    return dx
 
 # %% ../nbs/A2_triton_kernels.ipynb #4cef7fac
 def _define_ops():
@@ -263,8 +270,8 @@ def _define_ops():
              schema='(Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> Tensor')
     act_bwd = op('ckan_nb::spline_activation_triton_backward', _act_backward, mutates_args=(),
                  schema='(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> (Tensor, Tensor, Tensor)')
-    act.register_fake(lambda x, t0, inv_h, table, scale: torch.empty_like(x))
-    act_bwd.register_fake(lambda grad, x, t0, inv_h, table, scale: (torch.empty_like(x), torch.empty_like(table), torch.empty_like(scale)))
+    act.register_fake(lambda x, t0, inv_h, table, scale: _out_like(x))     # the layouts the real launchers produce
+    act_bwd.register_fake(lambda grad, x, t0, inv_h, table, scale: (_out_like(x), table.new_empty(table.shape), scale.new_empty(scale.shape)))
     def act_setup(ctx, inputs, output): ctx.save_for_backward(*inputs)
     def act_backward(ctx, grad):
         x, t0, inv_h, table, scale = ctx.saved_tensors
@@ -277,7 +284,7 @@ def _define_ops():
     exp_bwd = op('ckan_nb::basis_expansion_triton_backward', triton_expand_backward, mutates_args=(),
                  schema='(Tensor x, Tensor grad, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor')
     exp.register_fake(lambda x, t0, inv_h, k, nb, base: x.new_empty(x.shape[0], x.shape[1] * (nb + int(base)), *x.shape[2:]))
-    exp_bwd.register_fake(lambda x, grad, t0, inv_h, k, nb, base: torch.empty_like(x))
+    exp_bwd.register_fake(lambda x, grad, t0, inv_h, k, nb, base: _out_like(x))
     def exp_setup(ctx, inputs, output):
         x, t0, inv_h, k, nb, base = inputs
         ctx.save_for_backward(x, t0, inv_h)
