@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from .bsplines import grid_base_range
 from .train import spline_modules, spline_smoothness
 
 # %% auto #0
@@ -80,7 +80,9 @@ def summarize_splines(model:nn.Module, # any model; its spline modules are found
         rows.append(dict(name=name or '(model)', type=type(m).__name__, functions=math.prod(m.coefficients.shape[:-1]),
                          grid_size=m.grid.shape[-1] - 2 * k - 1, order=k, grid_range=lo_hi,
                          smoothness=smooth, nonlinearity=float(nonlinearity(m).mean())))
-    if show: display(Markdown(splines_markdown(rows)))
+    if show:
+        from IPython.display import Markdown, display   # only in a notebook: IPython is not a requirement
+        display(Markdown(splines_markdown(rows)))
     return rows
 
 def splines_markdown(rows:list)->str:
