@@ -22,7 +22,7 @@ def spline_order(module:nn.Module)->int:
     return int(getattr(module, 'spline_order', 3))
 
 def grid_range(module:nn.Module)->tuple: # (low, high) of the inner knots
-    "Range of the grid where the functions of `module` can bend: first to last inner knot (widest over all functions)."
+    "Base range of the grid of `module`, where its functions are fully learnable: first to last inner knot (widest over all functions)."
     r = grid_base_range(module.grid.detach(), spline_order(module)).view(-1, 2)
     return float(r[:, 0].min()), float(r[:, 1].max())
 
