@@ -13,6 +13,7 @@
 # honest fast option: a --system-site-packages venv would see the dev venv's packages (and its editable ckan_nb), so
 # it could not show what a user's install lacks.
 set -uo pipefail
+unset PYTHONPATH PYTHONHOME   # a user's python sees only its own venv, never the checkout
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="${CKAN_NB_WHEEL_WORK:-}"
 [ -n "$WORK" ] || { WORK=$(mktemp -d); echo "work folder: $WORK"; }
@@ -39,11 +40,11 @@ build() {
     esac 2>&1 | quiet
     echo "torch installed ($((SECONDS - t0))s)"
   fi
+  "$VPY" -m pip install -q "$whl" 2>&1 | quiet                                # the wheel + its runtime requirements only
   "$VPY" -m pip install -q --force-reinstall --no-deps "$whl" 2>&1 | quiet    # this build, even over an older one
-  "$VPY" -m pip install -q "$whl" 2>&1 | quiet                                # + the runtime requirements only
   "$VPY" -m pip check || return 1
   echo "installed into a fresh venv ($((SECONDS - t0))s): $("$VPY" -m pip list --format=freeze 2>/dev/null | grep -ic '') packages"
-  if [ $fresh = 1 ]; then for dev in nbdev execnb IPython scipy; do   # no dev extras: the package must work without them
+  if [ $fresh = 1 ]; then for dev in nbdev execnb IPython; do   # no dev extras: the package must work without them
     "$VPY" -c "import $dev" 2>/dev/null && { echo "the runtime venv has $dev, a dev tool"; return 1; }
   done; fi
   return 0

@@ -39,5 +39,9 @@ def run(path:Path)->bool:
 
 if __name__ == '__main__':
     if len(sys.argv) < 2: sys.exit(__doc__)
+    import ckan_nb
+    if (Path(ckan_nb.__file__).resolve().parent.parent / 'settings.ini').exists():
+        sys.exit(f"ckan_nb is imported from a checkout ({ckan_nb.__file__}), not from an installed package")
+    print(f"ckan_nb {ckan_nb.__version__} from {Path(ckan_nb.__file__).parent}", flush=True)
     res = [run(Path(p)) for p in sys.argv[1:]]
     sys.exit(0 if all(res) else 1)
