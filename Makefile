@@ -5,11 +5,12 @@
 # make readme  : regenerate README.md from nbs/index.ipynb (no Quarto needed)
 # make docs    : offline docs check (needs Debian pandoc, libjs-mathjax, chromium)
 # make bench   : run the benchmarks in benchmarks/
+# make users   : build the wheel, install it in a fresh venv (runtime requirements only), call its public API and CLI, run chapters as in Colab
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: compare setup test test-slow export readme docs bench
+.PHONY: compare setup test test-slow export readme docs bench users
 
 setup: $(VENV)/.ckan_nb_ready
 
@@ -37,3 +38,6 @@ docs: setup
 
 bench: setup
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done
+
+users:
+	bash tools/check_wheel.sh all

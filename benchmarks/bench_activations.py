@@ -9,7 +9,7 @@ Time: runs interleaved (each repeat times every method once, in turn), median ov
 Memory: each method in a fresh process: peak resident-set growth during one forward + backward with the input
 and upstream gradient already allocated (Linux: VmHWM reset through /proc/self/clear_refs).
 
-    python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--json benchmarks/results/activations.json]
+    python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--json ckan_nb/results/activations.json]
 """
 import argparse, json, os, platform, subprocess, sys
 import torch, torch.nn as nn

@@ -12,7 +12,7 @@ and the per-patch one) are timed after the others, because their large allocatio
 (and so the page-fault cost) for whatever runs next. Memory: each method in a fresh process, peak
 resident growth during one forward + backward, input and upstream gradient already allocated.
 
-    python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--json benchmarks/results/conv.json]
+    python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--json ckan_nb/results/conv.json]
 """
 import argparse, json, os, platform, sys
 import torch, torch.nn as nn, torch.nn.functional as F

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_benchmark.ipynb #9a9e885f
 from __future__ import annotations
-import argparse, ast, json, math, platform, statistics, sys, time
+import argparse, ast, json, math, platform, statistics, time
 from pathlib import Path
 import torch
 import torch.nn as nn

@@ -4,7 +4,6 @@
 
 # %% ../nbs/01_bsplines.ipynb #e728747c
 from __future__ import annotations
-import math
 import torch
 from torch import Tensor
 

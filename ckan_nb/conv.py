@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, uniform_power_matrix
-from .activations import (SplineActivation, SplineModule, uniform_grid_params, register_kernel, kernel_status,
+from .activations import (SplineActivation, SplineModule, register_kernel, kernel_status,
                                  kernel_lib, _check_positive_int, _CPP_EXP)
 
 # %% auto #0

@@ -72,7 +72,7 @@ class AdaptiveSplineActivation(SplineActivation):
 
     def interval_counts(self, x:Tensor)->Tensor: # (grid_size,) int64
         "How many values of x fall into each interval of the grid range."
-        k, inner = self.spline_order, self.grid[self.spline_order:self.grid.shape[-1] - self.spline_order]
+        inner = self.grid[self.spline_order:self.grid.shape[-1] - self.spline_order]
         x = x.detach().reshape(-1).to(inner.dtype)
         idx = torch.bucketize(x, inner, right=True) - 1
         idx = torch.where(x == inner[-1], torch.full_like(idx, len(inner) - 2), idx)   # the upper end belongs to the last interval

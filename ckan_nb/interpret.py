@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from .bsplines import grid_base_range
 from .train import spline_modules, spline_smoothness
 
 # %% auto #0
@@ -22,7 +22,7 @@ def spline_order(module:nn.Module)->int:
     return int(getattr(module, 'spline_order', 3))
 
 def grid_range(module:nn.Module)->tuple: # (low, high) of the inner knots
-    "Range of the grid where the functions of `module` can bend: first to last inner knot (widest over all functions)."
+    "Base range of the grid of `module`, where its functions are fully learnable: first to last inner knot (widest over all functions)."
     r = grid_base_range(module.grid.detach(), spline_order(module)).view(-1, 2)
     return float(r[:, 0].min()), float(r[:, 1].max())
 
@@ -80,7 +80,9 @@ def summarize_splines(model:nn.Module, # any model; its spline modules are found
         rows.append(dict(name=name or '(model)', type=type(m).__name__, functions=math.prod(m.coefficients.shape[:-1]),
                          grid_size=m.grid.shape[-1] - 2 * k - 1, order=k, grid_range=lo_hi,
                          smoothness=smooth, nonlinearity=float(nonlinearity(m).mean())))
-    if show: display(Markdown(splines_markdown(rows)))
+    if show:
+        from IPython.display import Markdown, display   # only in a notebook: IPython is not a requirement
+        display(Markdown(splines_markdown(rows)))
     return rows
 
 def splines_markdown(rows:list)->str:

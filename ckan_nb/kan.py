@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
-from .activations import SplineModule, uniform_grid_params, _check_positive_int
+from .activations import SplineModule, _check_positive_int
 
 # %% auto #0
 __all__ = ['KANLinear', 'kan_linear_num_params']

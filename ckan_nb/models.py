@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 import torchvision
 from torch import Tensor
-from .activations import SplineActivation, SplineActivation1D, _check_positive_int
+from .activations import SplineActivation1D, _check_positive_int
 from .kan import KANLinear
 from .conv import ConvKANBlock, ConvKANLayer, KANConv2d
 

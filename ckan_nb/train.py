@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm import tqdm
 from .activations import SplineModule
-from .models import MODELS, get_model, model_data_kwargs, count_parameters
+from .models import get_model, model_data_kwargs, count_parameters
 from .data import get_dataloaders
 
 # %% auto #0
