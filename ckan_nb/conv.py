@@ -33,6 +33,13 @@ def _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd
     else: _ntuple(padding, nd, 'padding', 0)
     return ks, st
 
+def _check_image_input(module, x, in_channels):
+    "A floating-point (batch, in_channels, height, width) tensor, or a ValueError that says what was expected."
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise ValueError(f"{type(module).__name__} expected a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}; convert it first, e.g. x.float()")
+    if x.dim() != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"{type(module).__name__} expected input of shape (batch, {in_channels}, height, width), got {tuple(x.shape)}")
+
 class ConvKANLayer(nn.Module):
     "The seed's CKAN layer: a convolution without bias, then a learnable spline activation per output channel."
     def __init__(self, in_channels:int, out_channels:int, kernel_size, grid_size:int=5, stride=1, padding=0,
@@ -43,6 +50,7 @@ class ConvKANLayer(nn.Module):
         self.spline_functions = SplineActivation(out_channels, grid_size, **spline_kwargs)
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, h, w) -> (batch, out_channels, h', w')
+        _check_image_input(self, x, self.conv.in_channels)
         return self.spline_functions(self.conv(x))
 
 class ConvKANBlock(nn.Module):
@@ -58,6 +66,7 @@ class ConvKANBlock(nn.Module):
         self.batch_norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, h, w) -> (batch, out_channels, h', w')
+        _check_image_input(self, x, self.conv.in_channels)
         x = self.conv(x)
         if self.norm_first: return self.spline_activation(self.batch_norm(x))
         return self.batch_norm(self.spline_activation(x))
