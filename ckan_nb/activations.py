@@ -26,6 +26,8 @@ class SplineModule(nn.Module):
     def __init__(self, function_shape:tuple, # shape of the set of functions, e.g. (channels,) or (out, in)
                  grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.), device=None, dtype=None):
         super().__init__()
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ValueError(f"dtype must be a floating-point torch.dtype (torch.float32, torch.float64, ...) or None, got {dtype!r}")
         grid = uniform_grid(grid_size, spline_order, grid_range, dtype=dtype or torch.get_default_dtype(), device=device)
         self.spline_order = spline_order
         self.register_buffer('grid', grid)
@@ -38,21 +40,19 @@ class SplineModule(nn.Module):
     @property
     def function_shape(self)->tuple: return tuple(self.coefficients.shape[:-1])
 
-    def __setattr__(self, name, value):
-        if name == 'grid': self.__dict__.pop('_uniform_cache', None)       # a new grid tensor: forget what we knew
-        super().__setattr__(name, value)
-
     @torch.compiler.disable
     def uniform_params(self, n:int)->tuple[Tensor, Tensor] | None: # first knot and 1/spacing, each (n,); None if not uniform
-        "`uniform_grid_params` of the grid for `n` function rows, cached until the grid changes (in place or replaced)."
-        key = (self.grid._version, tuple(self.grid.shape), n)
-        cache = self.__dict__.get('_uniform_cache')
-        if cache is None or cache[0] != key:
-            if self.grid.shape[-1] - self.spline_order - 1 != self.coefficients.shape[-1]:
-                raise ValueError(f"grid has {self.grid.shape[-1]} knots ({self.num_basis} basis functions of order {self.spline_order}) "
-                                 f"but coefficients have shape {tuple(self.coefficients.shape)}: change both together")
-            cache = self.__dict__['_uniform_cache'] = (key, uniform_grid_params(self.grid, n))
-        return cache[1]
+        "`uniform_grid_params` of the grid for `n` function rows, recomputed from the grid on every call (never stale)."
+        if self.grid.shape[-1] - self.spline_order - 1 != self.coefficients.shape[-1]:
+            raise ValueError(f"grid has {self.grid.shape[-1]} knots ({self.num_basis} basis functions of order {self.spline_order}) "
+                             f"but coefficients have shape {tuple(self.coefficients.shape)}: change both together")
+        return uniform_grid_params(self.grid, n)
+
+    def _check_dtype(self, x:Tensor):
+        "Inputs must be floating-point tensors: an integer image would silently round the spline's inputs."
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise ValueError(f"{type(self).__name__} expected a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}; "
+                             f"convert it first, e.g. x.float()")
 
     def spline_values(self, x:Tensor)->Tensor: # (n_points, *function_shape)
         "The spline part of every function at the points `x` (n_points,)."
@@ -121,7 +121,7 @@ class _SplineActivationFunction(torch.autograd.Function):
     def backward(ctx, g):
         x, t0, inv_h, table, scale = ctx.saved_tensors
         C, J, K1 = table.shape
-        x3, g3 = x.reshape(x.shape[0], C, -1), g.reshape(x.shape[0], C, -1)
+        x3, g3 = x.reshape(x.shape[0], C, -1), g.contiguous().reshape(x.shape[0], C, -1)
         idx, f, inside = _locate(x3, t0, inv_h, table)
         powers = torch.arange(1, K1, dtype=table.dtype, device=table.device)
         deriv = (table[..., 1:] * powers).permute(2, 0, 1).reshape(K1 - 1, C * J)    # table of the derivative in f
@@ -523,11 +523,12 @@ def uniform_grid_params(grid:Tensor, # knots, (n_knots,) or (channels, n_knots)
                         channels:int,
                         rtol:float=1e-4,
                        )->tuple[Tensor, Tensor] | None: # first knot and 1/spacing per channel, or None
-    "First knot and inverse spacing per channel if every grid is uniform (to `rtol`), else None."
-    n = grid.shape[-1] - 1
-    h = (grid[..., -1] - grid[..., 0]) / n
-    if not bool(torch.all((grid.diff(dim=-1) - h.unsqueeze(-1)).abs() <= rtol * h.abs().unsqueeze(-1))): return None
-    return grid[..., 0].expand(channels).contiguous(), (1 / h).expand(channels).contiguous()
+    "First knot and inverse spacing per channel if every grid is uniform (to `rtol`, or the rounding of its dtype), else None."
+    n, g = grid.shape[-1] - 1, grid.double()                       # fp16/bf16 knots are rounded: judge them in float64
+    h = (g[..., -1] - g[..., 0]) / n
+    tol = rtol * h.abs() + 4 * torch.finfo(grid.dtype).eps * g.abs().amax(-1)
+    if not bool(torch.all((g.diff(dim=-1) - h.unsqueeze(-1)).abs() <= tol.unsqueeze(-1))): return None
+    return g[..., 0].to(grid.dtype).expand(channels).contiguous(), (1 / h).to(grid.dtype).expand(channels).contiguous()
 
 def spline_activation(x:Tensor,             # (batch, channels, *spatial)
                       grid:Tensor,          # knots, (n_knots,) shared or (channels, n_knots)
@@ -539,6 +540,9 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
                      )->Tensor:             # same shape as x
     "Per-channel learnable activation $s_c\\,\\mathrm{SiLU}(x) + \\mathrm{spline}_c(x)$ through the fastest available path."
     C = coefficients.shape[0]
+    if x.numel() == 0:                                    # an empty batch: an empty output, still connected to the parameters
+        zero = coefficients.sum() * 0 + (base_scale.sum() * 0 if base_scale is not None else 0)
+        return x * 0 + zero.to(x.dtype)
     if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
     scale = base_scale if base_scale is not None else torch.zeros(C, dtype=x.dtype, device=x.device)
     if backend == 'dense' or uniform is None:
@@ -554,7 +558,7 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
         status = kernel_status('spline_activation')
         if status == 'ready': return _spline_activation_op(x, t0, inv_h, table.contiguous(), scale.to(x.dtype))
         if backend == 'kernel': raise RuntimeError(f"the fused kernel is not available: {status}")
-    return _SplineActivationFunction.apply(x, t0, inv_h, table, scale.to(x.dtype))
+    return _SplineActivationFunction.apply(x.contiguous(), t0, inv_h, table, scale.to(x.dtype))   # channels_last: one copy
 
 # %% ../nbs/02_spline_activation.ipynb #d69928fd
 class SplineActivation(SplineModule):
@@ -583,6 +587,7 @@ class SplineActivation(SplineModule):
             if self.base_scale is not None: self.base_scale.fill_(1.)
 
     def _check_input(self, x):
+        self._check_dtype(x)
         if x.dim() < 2 or x.shape[1] != self.num_channels:
             raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.num_channels}, *spatial), got {tuple(x.shape)}")
 
@@ -611,5 +616,6 @@ class SplineActivation1D(SplineActivation):
     def num_features(self)->int: return self.num_channels
 
     def _check_input(self, x):
+        self._check_dtype(x)
         if x.dim() != 2 or x.shape[1] != self.num_channels:
             raise ValueError(f"SplineActivation1D expected input of shape (batch, {self.num_channels}), got {tuple(x.shape)}")

@@ -227,9 +227,41 @@ def _parse_model_args(items:list, parser)->dict:
         else: kw[key] = value
     return kw
 
-def main(argv:list|None=None)->dict:
+def _check_options(a, p):
+    "Every user error of `main`'s options, reported by `p.error` (exit 2) before any model trains."
+    from pathlib import Path
+    from ckan_nb.models import model_arguments
+    for opt, low in (('epochs', 1), ('batch_size', 1), ('train_size', 0), ('valid_size', 0), ('test_size', 1),
+                     ('inference_batch_size', 1), ('inference_repeats', 1)):
+        v = getattr(a, opt)
+        if v is not None and v < low: p.error(f"--{opt.replace('_', '-')} must be >= {low}, got {v}")
+    unknown = [m for m in a.models if m not in MODELS]
+    if unknown: p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(sorted(MODELS))}")
+    if len(set(a.models)) != len(a.models): p.error(f"--models must not repeat a name, got {' '.join(a.models)}")
+    try: info = dataset_info(a.dataset)
+    except ValueError as e: p.error(str(e))
+    if a.device is not None:
+        try: device = torch.device(a.device)
+        except (RuntimeError, ValueError) as e: p.error(f"--device {a.device!r} is not a device ({str(e).splitlines()[0]}); use cpu, cuda or cuda:N")
+        if device.type == 'cuda' and not torch.cuda.is_available(): p.error(f"--device {a.device!r}: CUDA is not available on this machine")
+    if a.root is not None and not Path(a.root).expanduser().is_dir() and not a.download:
+        p.error(f"--root {a.root!r} does not exist; create it, or add --download to create it and download the data into it")
+    model_kwargs = _parse_model_args(a.model_arg, p)
+    for name in a.models:
+        kw = model_data_kwargs(name, info.in_channels, info.num_classes, info.image_size)
+        kw |= {k: v for k, v in model_kwargs.items() if k not in MODELS} | model_kwargs.get(name, {})
+        bad = [k for k in kw if k not in model_arguments(name)]
+        if bad: p.error(f"--model-arg {bad[0]}=...: model {name!r} takes no argument {bad[0]!r}; give it to one model as MODEL.KEY=VALUE, "
+                        f"or use one of: {', '.join(model_arguments(name))}")
+        try: get_model(name, **kw)                                   # values a model rejects (e.g. images too small), before training
+        except ValueError as e: p.error(f"model {name!r}: {e}")
+    return model_kwargs
+
+def main(argv:list|None=None,                    # arguments without the program name (default: `sys.argv[1:]`)
+         prog:str='python -m ckan_nb.benchmark', # the program name in usage and error lines
+        )->dict:
     "`python -m ckan_nb.benchmark`: run `evaluate_ckan_performance`, print the table and where the files are; return the results."
-    p = argparse.ArgumentParser(prog='python -m ckan_nb.benchmark',
+    p = argparse.ArgumentParser(prog=prog,
                                 description='Train models on the same data with the same seed; compare test accuracy, parameters, training and inference time.')
     p.add_argument('--dataset', default='fashion_mnist', help='fashion_mnist, mnist, cifar10 or digits (default: %(default)s)')
     p.add_argument('--models', nargs='+', default=['ckan_small', 'cnn_small_mlp'], metavar='MODEL',
@@ -245,18 +277,16 @@ def main(argv:list|None=None)->dict:
     p.add_argument('--model-arg', action='append', metavar='[MODEL.]KEY=VALUE', help='a model argument, e.g. padding=1 or cnn_small.width=2')
     p.add_argument('--inference-batch-size', type=int, default=256, help='images per timed batch (default: %(default)s)')
     p.add_argument('--inference-repeats', type=int, default=20, help='timed batches; the median is reported (default: %(default)s)')
-    p.add_argument('--root', default='data', help='data folder (default: %(default)s)')
+    p.add_argument('--root', help='data folder (default: $CKAN_NB_DATA or ~/.cache/ckan_nb/data); it must exist unless --download')
+    p.add_argument('--download', action='store_true', help='create --root if needed and download the data into it')
     p.add_argument('--device', help="e.g. cpu or cuda (default: cuda if available)")
     p.add_argument('--out', help='folder for results.json, results.md, metrics.png and curves.png')
     p.add_argument('--no-progress', action='store_true', help='no progress bars or per-epoch lines')
     a = p.parse_args(argv)
-    unknown = [m for m in a.models if m not in MODELS]
-    if unknown: p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(sorted(MODELS))}")
-    try: dataset_info(a.dataset)
-    except ValueError as e: p.error(str(e))
+    model_kwargs = _check_options(a, p)
     results = evaluate_ckan_performance(a.models, a.dataset, epochs=a.epochs, batch_size=a.batch_size, train_size=a.train_size or None,
                                         valid_size=a.valid_size, test_size=a.test_size, seed=a.seed, lr=a.lr, spline_lr=a.spline_lr,
-                                        out_dir=a.out, progress=not a.no_progress, model_kwargs=_parse_model_args(a.model_arg, p),
+                                        out_dir=a.out, progress=not a.no_progress, model_kwargs=model_kwargs,
                                         inference_batch_size=a.inference_batch_size, inference_repeats=a.inference_repeats,
                                         root=a.root, device=a.device)
     print(format_table(results))

@@ -87,6 +87,10 @@ def bspline_basis(x:Tensor,          # inputs, (...,)
     if check: check_knots(grid, spline_order)
     x = x.unsqueeze(-1).to(grid.dtype)
     t = grid
+    # Far outside the grid every basis function is 0; clamping x to one grid span beyond it changes no value, but keeps the
+    # recursion's factors (x - t_i) / ... finite, so huge inputs (|x| = 1e30) get a zero gradient instead of inf * 0 = NaN.
+    span = t[..., -1:] - t[..., :1]
+    x = torch.minimum(torch.maximum(x, t[..., :1] - span), t[..., -1:] + span)      # NaN stays NaN
     basis = ((x >= t[..., :-1]) & (x < t[..., 1:])).to(t.dtype)      # order 0: (..., n_knots - 1)
     for p in range(1, spline_order + 1):
         t_lo, t_hi = t[..., :-(p + 1)], t[..., p + 1:]                   # t_i and t_{i+p+1}
@@ -106,7 +110,7 @@ def uniform_locate(x:Tensor,       # inputs, (...,)
     u = (x - t0) * inv_h
     inside = (u >= 0) & (u < n_intervals)
     with torch.no_grad():                                     # the interval is piecewise constant: no gradient
-        j = u.clamp(0, n_intervals - 1).floor_()
+        j = u.nan_to_num(0.).clamp_(0, n_intervals - 1).floor_()  # a NaN input gets interval 0 (and stays NaN in f)
         idx = (j if offset is None else j.add(offset)).long()
     # clamp: finite fractions even far off the grid (in place when no gradient is needed: large inputs, fewer copies)
     f = (u - j).clamp(0, 1) if u.requires_grad else u.sub_(j).clamp_(0, 1)

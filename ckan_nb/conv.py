@@ -17,15 +17,40 @@ from .activations import (SplineActivation, SplineModule, register_kernel, kerne
 __all__ = ['ConvKANLayer', 'ConvKANBlock', 'basis_expansion', 'KANConv1d', 'KANConv2d', 'KANConv3d']
 
 # %% ../nbs/04_conv.ipynb #57881774
+def _ntuple(value, n, name, minimum):
+    t = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(t) != n or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in t):
+        raise ValueError(f"{name} must be an integer >= {minimum} or a tuple of {n} such integers, got {value!r}")
+    return t
+
+def _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd=2):
+    "The checks `nn.Conv2d` would make later, made now with messages that name the argument."
+    _check_positive_int(in_channels, 'in_channels'); _check_positive_int(out_channels, 'out_channels')
+    ks, st = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1)
+    if isinstance(padding, str):
+        if padding not in ('same', 'valid'): raise ValueError(f"padding must be 'same', 'valid', an integer or a tuple, got {padding!r}")
+        if padding == 'same' and any(s != 1 for s in st): raise ValueError("padding='same' is not supported for strided convolutions (stride must be 1)")
+    else: _ntuple(padding, nd, 'padding', 0)
+    return ks, st
+
+def _check_image_input(module, x, in_channels):
+    "A floating-point (batch, in_channels, height, width) tensor, or a ValueError that says what was expected."
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise ValueError(f"{type(module).__name__} expected a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}; convert it first, e.g. x.float()")
+    if x.dim() != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"{type(module).__name__} expected input of shape (batch, {in_channels}, height, width), got {tuple(x.shape)}")
+
 class ConvKANLayer(nn.Module):
     "The seed's CKAN layer: a convolution without bias, then a learnable spline activation per output channel."
     def __init__(self, in_channels:int, out_channels:int, kernel_size, grid_size:int=5, stride=1, padding=0,
                  **spline_kwargs): # passed to `SplineActivation`
         super().__init__()
+        _check_conv_args(in_channels, out_channels, kernel_size, stride, padding)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.spline_functions = SplineActivation(out_channels, grid_size, **spline_kwargs)
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, h, w) -> (batch, out_channels, h', w')
+        _check_image_input(self, x, self.conv.in_channels)
         return self.spline_functions(self.conv(x))
 
 class ConvKANBlock(nn.Module):
@@ -34,12 +59,14 @@ class ConvKANBlock(nn.Module):
                  norm_first:bool=False, # normalise before the spline, so its inputs sit on its grid
                  **spline_kwargs):
         super().__init__()
+        _check_conv_args(in_channels, out_channels, kernel_size, stride, padding)
         self.norm_first = norm_first
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.spline_activation = SplineActivation(out_channels, grid_size, **spline_kwargs)
         self.batch_norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, h, w) -> (batch, out_channels, h', w')
+        _check_image_input(self, x, self.conv.in_channels)
         x = self.conv(x)
         if self.norm_first: return self.spline_activation(self.batch_norm(x))
         return self.batch_norm(self.spline_activation(x))
@@ -145,6 +172,7 @@ static void expand(const T* x, T* out, int64_t rows, int64_t S, int64_t C, int64
             const int64_t c = row % C; T* o = out + row * (nb + base) * S;
             row_local<T, K1, false>(x + row * S, first.data(), w.data(), S, t0[c], ih[c], (T)J, (int)J - 1, A);
             row_scatter<T, K1>(first.data(), w.data(), o, S, nb);
+            { const T* xr = x + row * S; for (int64_t s = 0; s < S; s++) o[s] += xr[s] - xr[s]; }   // NaN/inf in: NaN in basis 0
             if (base) row_silu<T>(x + row * S, o + nb * S, S);
         }
     }
@@ -217,7 +245,7 @@ _GRAD_WEIGHT = {1: torch.nn.grad.conv1d_weight, 2: torch.nn.grad.conv2d_weight, 
 
 def _batch_chunks(x, channels_out, budget=2 << 20):
     "Batch slices whose expansion fits in about `budget` bytes: it stays in cache and the allocator reuses it."
-    per_sample = x[0].numel() // x.shape[1] * channels_out * x.element_size()
+    per_sample = math.prod(x.shape[2:]) * channels_out * x.element_size()
     step = max(1, budget // max(per_sample, 1))
     return [slice(i, i + step) for i in range(0, x.shape[0], step)]
 
@@ -248,12 +276,6 @@ class _BasisConvolution(torch.autograd.Function):
 
 # %% ../nbs/04_conv.ipynb #01a9b39d
 _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
-
-def _ntuple(value, n, name, minimum):
-    t = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-    if len(t) != n or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in t):
-        raise ValueError(f"{name} must be an integer >= {minimum} or a tuple of {n} such integers, got {value!r}")
-    return t
 
 class _KANConvNd(SplineModule):
     "Base class of KAN convolutions: a learnable function on every (output channel, input channel, kernel tap)."
@@ -308,18 +330,19 @@ class _KANConvNd(SplineModule):
     def _kan_conv(self, x, weight, padding):
         "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
         uniform = self.uniform_params(self.in_channels) if self.backend != 'dense' else None
-        base = self.base_weight is not None
+        base, empty = self.base_weight is not None, x.shape[0] == 0       # an empty batch takes the PyTorch path on any backend
         fusable = (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and self.spline_order <= 7 and uniform is not None)
-        if self.backend == 'kernel' and not fusable:
+        if self.backend == 'kernel' and not fusable and not empty:
             raise ValueError("backend='kernel' needs a CPU float32/float64 input, spline_order <= 7 and a uniform grid")
-        if self.backend in ('auto', 'kernel') and fusable and kernel_status('basis_expansion') == 'ready':
+        if self.backend in ('auto', 'kernel') and fusable and not empty and kernel_status('basis_expansion') == 'ready':
             t0, inv_h = (u.to(x.dtype) for u in uniform)
             return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
-        if self.backend == 'kernel': raise RuntimeError(f"the fused kernel is not available: {kernel_status('basis_expansion')}")
+        if self.backend == 'kernel' and not empty: raise RuntimeError(f"the fused kernel is not available: {kernel_status('basis_expansion')}")
         expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=uniform is not None, base=base)
         return _CONV[self._nd](expansion, weight, None, self.stride, padding, self.dilation, self.groups)
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
+        self._check_dtype(x)
         if x.dim() != self._nd + 2 or x.shape[1] != self.in_channels:
             dims = {1: 'length', 2: 'height, width', 3: 'depth, height, width'}[self._nd]
             raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.in_channels}, {dims}), got {tuple(x.shape)}")

@@ -14,13 +14,20 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 # %% auto #0
-__all__ = ['SYSTEM_DATA_DIRS', 'DATASETS', 'DatasetNotFoundError', 'unpack_from_system', 'load_fashion_mnist', 'load_mnist',
-           'load_cifar10', 'load_sklearn_digits', 'channel_stats', 'DatasetInfo', 'dataset_info', 'random_crop_flip',
-           'ImageDataset', 'split_indices', 'sample_indices', 'default_num_workers', 'DataLoaders', 'get_dataloaders']
+__all__ = ['SYSTEM_DATA_DIRS', 'DATASETS', 'DatasetNotFoundError', 'default_data_root', 'unpack_from_system',
+           'load_fashion_mnist', 'load_mnist', 'load_cifar10', 'load_sklearn_digits', 'channel_stats', 'DatasetInfo',
+           'dataset_info', 'random_crop_flip', 'ImageDataset', 'split_indices', 'sample_indices', 'default_num_workers',
+           'DataLoaders', 'get_dataloaders']
 
 # %% ../nbs/06_data.ipynb #80388f92
 class DatasetNotFoundError(FileNotFoundError):
     "A dataset is neither on disk nor in a system folder, and could not (or may not) be downloaded."
+
+def default_data_root()->Path:
+    "Where datasets are read and written when no `root` is given: `$CKAN_NB_DATA`, else `~/.cache/ckan_nb/data` (never the current folder)."
+    return Path(os.environ.get('CKAN_NB_DATA') or Path.home()/'.cache'/'ckan_nb'/'data').expanduser()
+
+def _root(root)->Path: return default_data_root() if root is None else Path(root).expanduser()
 
 SYSTEM_DATA_DIRS = {  # dataset name -> folders holding its original gzipped files, searched after `root`
     'fashion_mnist': ['/usr/share/datasets/fashion-mnist'],  # Debian/Ubuntu: apt-get install dataset-fashion-mnist
@@ -60,13 +67,13 @@ def _find_or_download(title, make, root, download, how_to_get, unpack=None, hint
 
 # %% ../nbs/06_data.ipynb #21bf39c0
 def _load_mnist_family(cls, key, title, root, train, download, how_to_get):
-    root = Path(root).expanduser()
+    root = _root(root)
     files = [f for f, _ in cls.resources]
     unpack = lambda: unpack_from_system(files, root/cls.__name__/'raw', SYSTEM_DATA_DIRS.get(key, []))
     ds = _find_or_download(title, lambda dl: cls(root, train=train, download=dl), root, download, how_to_get, unpack)
     return ds.data.unsqueeze(1), ds.targets.long()
 
-def load_fashion_mnist(root='data',       # folder holding FashionMNIST/raw/, created if needed
+def load_fashion_mnist(root=None,         # folder holding FashionMNIST/raw/, created if needed (None: `default_data_root()`)
                        train:bool=True,    # training split (60,000 images) or test split (10,000)
                        download:bool=True, # download if not in `root` nor in a system folder
                        verify:bool=True,   # unused: torchvision checks only that the idx files exist
@@ -76,7 +83,7 @@ def load_fashion_mnist(root='data',       # folder holding FashionMNIST/raw/, cr
     return _load_mnist_family(FashionMNIST, 'fashion_mnist', 'Fashion-MNIST', root, train, download,
         "Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or run with download=True on a machine with internet.")
 
-def load_mnist(root='data', train:bool=True, download:bool=True, verify:bool=True)->tuple:
+def load_mnist(root=None, train:bool=True, download:bool=True, verify:bool=True)->tuple:
     "MNIST from `root` (MNIST/raw/), else from `SYSTEM_DATA_DIRS`, else downloaded: images uint8 (N, 1, 28, 28), labels (N,)."
     from torchvision.datasets import MNIST
     return _load_mnist_family(MNIST, 'mnist', 'MNIST', root, train, download,
@@ -92,13 +99,13 @@ def _cifar10_class(verify:bool):
         meta = {**CIFAR10.meta, 'md5': None}
     return UnverifiedCIFAR10
 
-def load_cifar10(root='data',       # folder holding cifar-10-batches-py/, created if needed
+def load_cifar10(root=None,         # folder holding cifar-10-batches-py/, created if needed (None: `default_data_root()`)
                  train:bool=True,    # training split (50,000 images) or test split (10,000)
                  download:bool=True, # download (170 MB) if not in `root`
                  verify:bool=True,   # check the MD5 sums of the files (False: files you made yourself)
                 )->tuple:            # images uint8 (N, 3, 32, 32), labels int64 (N,)
     "CIFAR-10 from `root`, else downloaded by torchvision."
-    root = Path(root).expanduser(); cls = _cifar10_class(verify)
+    root = _root(root); cls = _cifar10_class(verify)
     hint = (" (cifar-10-batches-py/ exists but its files are incomplete or fail the MD5 check: pass verify=False for files you made yourself)"
             if (root/'cifar-10-batches-py').is_dir() and verify else '')
     ds = _find_or_download('CIFAR-10', lambda dl: cls(root, train=train, download=dl), root, download,
@@ -256,7 +263,7 @@ def _loader(ds, batch_size, shuffle, num_workers, pin_memory, seed):
 
 # %% ../nbs/06_data.ipynb #7cfe0fc2
 def get_dataloaders(name:str,                    # a key of `DATASETS`: 'fashion_mnist', 'mnist', 'cifar10' or 'digits'
-                    root='data',                 # folder that holds (or will hold) the data files
+                    root=None,                   # folder that holds (or will hold) the data files (None: `default_data_root()`)
                     batch_size:int=128,          # images per batch, for all three loaders
                     valid_fraction:float=0.1,    # share of the training set held out for validation, in [0, 1)
                     seed:int=0,                  # seed of the train/valid split and of the training order

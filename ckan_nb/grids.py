@@ -136,6 +136,8 @@ class GridRefinement:
             isinstance(e, int) and not isinstance(e, bool) and e >= 1 and isinstance(g, int) and not isinstance(g, bool) and g >= 1
             for e, g in schedule.items()):
             raise ValueError(f"schedule must be a dict {{epoch >= 1: grid_size >= 1}}, got {schedule!r}")
+        if isinstance(samples_per_interval, bool) or not isinstance(samples_per_interval, int) or samples_per_interval < 1:
+            raise ValueError(f"samples_per_interval must be an integer >= 1, got {samples_per_interval!r}")   # now, not after epoch 1
         self.schedule, self.samples_per_interval = dict(schedule), samples_per_interval
 
     def on_epoch_end(self, trainer):

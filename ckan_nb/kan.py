@@ -48,7 +48,7 @@ class KANLinear(SplineModule):
             if self.bias is not None: nn.init.uniform_(self.bias, -bound, bound)
 
     def _grid_is_uniform(self)->bool:
-        return self.uniform_params(self.in_features) is not None          # cached by `SplineModule` until the grid changes
+        return self.uniform_params(self.in_features) is not None          # recomputed from the grid: never stale
 
     def spline_basis(self, x:Tensor)->Tensor: # (batch, in_features, n_basis)
         "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid allows it."
@@ -59,6 +59,7 @@ class KANLinear(SplineModule):
 
     def forward(self, x:Tensor)->Tensor: # (..., out_features)
         "Apply the layer to x (..., in_features)."
+        self._check_dtype(x)
         if x.dim() < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"KANLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}")
         lead = x.shape[:-1]

@@ -4,18 +4,19 @@
 
 # %% ../nbs/05_models.ipynb #b604e0f6
 from __future__ import annotations
-import math
+import inspect, math, numbers
+from functools import partial
 import torch
 import torch.nn as nn
 import torchvision
 from torch import Tensor
-from .activations import SplineActivation1D, _check_positive_int
+from .activations import SplineActivation, SplineActivation1D, _check_positive_int
 from .kan import KANLinear
 from .conv import ConvKANBlock, ConvKANLayer, KANConv2d
 
 # %% auto #0
 __all__ = ['MODELS', 'count_parameters', 'scaled', 'CNNBlock', 'CKAN', 'TraditionalCNN', 'MultiScaleCKAN', 'resnet18',
-           'SmallConvNet', 'match_width', 'get_model', 'model_data_kwargs']
+           'SmallConvNet', 'match_width', 'model_arguments', 'get_model', 'model_data_kwargs']
 
 # %% ../nbs/05_models.ipynb #7750c18b
 def count_parameters(model:nn.Module, trainable_only:bool=True)->int:
@@ -26,9 +27,23 @@ def scaled(channels:int, width:float)->int:
     "`channels` times the width multiplier, rounded, at least 1."
     return max(1, int(round(channels * width)))
 
-def _check_model_args(num_classes, in_channels, width):
+def _check_model_args(num_classes, in_channels, width, dropout=0.):
     _check_positive_int(num_classes, 'num_classes'); _check_positive_int(in_channels, 'in_channels')
-    if not (isinstance(width, (int, float)) and width > 0): raise ValueError(f"width must be a positive number, got {width!r}")
+    if isinstance(width, bool) or not isinstance(width, numbers.Real) or not math.isfinite(width) or width <= 0:
+        raise ValueError(f"width must be a finite positive number, got {width!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
+        raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+
+def _arg_names(fn, skip=())->list:
+    "Names of the named parameters of `fn` (a class: of its constructor), without `skip`."
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in ('self', *skip)]
+
+def _check_extra_kwargs(owner:str, kwargs:dict, allowed:list):
+    "A ValueError naming every keyword argument of `kwargs` that is not in `allowed`."
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown: raise ValueError(f"{owner} got unknown argument{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; "
+                                 f"its extra arguments are: {', '.join(allowed) or 'none'}")
 
 # %% ../nbs/05_models.ipynb #f03bb2af
 _SEED_LAYOUT = [  # (out_channels, kernel_size, stride, padding, pool after)
@@ -61,6 +76,9 @@ def _seed_features(make_block, in_channels, width):
     return nn.Sequential(*layers), c
 
 # %% ../nbs/05_models.ipynb #a92b70ce
+def _spline_extras()->list: # what `**spline_kwargs` of the seed's models may hold: `SplineActivation`'s other arguments
+    return _arg_names(SplineActivation, ('num_channels', 'grid_size', 'grid_range'))
+
 class CKAN(nn.Module):
     "The seed's convolutional KAN for image classification: `ConvKANBlock`s, global pooling and a spline classifier head."
     def __init__(self, num_classes:int=10, grid_size:int=5, in_channels:int=3,
@@ -70,7 +88,8 @@ class CKAN(nn.Module):
                  dropout:float=0.5,
                  **spline_kwargs):           # more `SplineActivation` arguments (spline_order, backend, ...)
         super().__init__()
-        _check_model_args(num_classes, in_channels, width)
+        _check_model_args(num_classes, in_channels, width, dropout)
+        _check_extra_kwargs('CKAN', spline_kwargs, _spline_extras())
         kw = dict(grid_size=grid_size, norm_first=norm_first, grid_range=grid_range, **spline_kwargs)
         self.features, c = _seed_features(lambda i, o, k, s, p: ConvKANBlock(i, o, k, stride=s, padding=p, **kw), in_channels, width)
         self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
@@ -86,7 +105,7 @@ class TraditionalCNN(nn.Module):
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, activation:str='relu',
                  norm_first:bool=False, dropout:float=0.5):
         super().__init__()
-        _check_model_args(num_classes, in_channels, width)
+        _check_model_args(num_classes, in_channels, width, dropout)
         self.features, c = _seed_features(lambda i, o, k, s, p: CNNBlock(i, o, k, s, p, activation, norm_first), in_channels, width)
         self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
         hidden = scaled(256, width)
@@ -102,6 +121,7 @@ class MultiScaleCKAN(nn.Module):
                  grid_range=(-1., 1.), **spline_kwargs):
         super().__init__()
         _check_model_args(num_classes, in_channels, width)
+        _check_extra_kwargs('MultiScaleCKAN', spline_kwargs, _spline_extras())
         kw = dict(grid_size=grid_size, norm_first=norm_first, grid_range=grid_range, **spline_kwargs)
         c1, c2, c3, c4, c5 = (scaled(c, width) for c in (64, 128, 256, 512, 1024))
         self.scale1 = ConvKANBlock(in_channels, c1, kernel_size=3, padding=1, **kw)
@@ -144,6 +164,12 @@ class SmallConvNet(nn.Module):
         _check_model_args(num_classes, in_channels, width)
         if conv not in ('kan', 'ckan', 'cnn'): raise ValueError(f"conv must be 'kan', 'ckan' or 'cnn', got {conv!r}")
         if head not in ('linear', 'kan', 'mlp'): raise ValueError(f"head must be 'linear', 'kan' or 'mlp', got {head!r}")
+        if not (isinstance(channels, (tuple, list)) and len(channels) > 0 and all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
+            raise ValueError(f"channels must be a non-empty tuple of positive integers, got {channels!r}")
+        _check_positive_int(hidden, 'hidden'); _check_positive_int(image_size, 'image_size')
+        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0: raise ValueError(f"padding must be an integer >= 0, got {padding!r}")
+        _check_extra_kwargs(f"SmallConvNet(conv={conv!r})", spline_kwargs, self.extra_arguments(conv))
         _activation(activation)                                          # a bad name fails here, whatever `conv` is
         size = image_size
         for _ in channels: size = (size + 2 * padding - 2) // 2          # a 3x3 convolution, then 2x2 pooling
@@ -159,6 +185,13 @@ class SmallConvNet(nn.Module):
         self.head = {'linear': lambda: nn.Linear(n, num_classes),
                      'kan': lambda: KANLinear(n, num_classes, grid_size=grid_size),
                      'mlp': lambda: nn.Sequential(nn.Linear(n, hidden), _activation(activation, hidden), nn.Linear(hidden, num_classes))}[head]()
+
+    @staticmethod
+    def extra_arguments(conv:str)->list:
+        "What `**spline_kwargs` may hold for `conv`: the other arguments of `KANConv2d` or `SplineActivation`; none for 'cnn'."
+        if conv == 'kan': return _arg_names(KANConv2d, ('in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'grid_size'))
+        if conv == 'ckan': return _arg_names(SplineActivation, ('num_channels', 'grid_size'))
+        return []
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, image_size, image_size) -> (batch, num_classes)
         return self.head(self.features(x))
@@ -183,17 +216,29 @@ def match_width(make_model,          # width -> model, e.g. `lambda w: Tradition
 # %% ../nbs/05_models.ipynb #506d8ff4
 MODELS = {
     'ckan': CKAN, 'multiscale_ckan': MultiScaleCKAN, 'cnn': TraditionalCNN, 'resnet18': resnet18,
-    'kan_conv_small': lambda **kw: SmallConvNet('kan', 'linear', **kw), 'kan_conv_kan_head': lambda **kw: SmallConvNet('kan', 'kan', **kw),
-    'ckan_small': lambda **kw: SmallConvNet('ckan', 'linear', **kw), 'cnn_small': lambda **kw: SmallConvNet('cnn', 'linear', **kw),
-    'cnn_small_silu': lambda **kw: SmallConvNet('cnn', 'linear', activation='silu', **kw),
-    'cnn_small_prelu': lambda **kw: SmallConvNet('cnn', 'linear', activation='prelu', **kw),
-    'cnn_small_mlp': lambda **kw: SmallConvNet('cnn', 'mlp', **kw),
-    'cnn_medium_bodner': lambda **kw: SmallConvNet('cnn', 'linear', **({'channels': (10, 20)} | kw)),   # their 6.93K "CNN (Medium, but with more convs)"
+    'kan_conv_small': partial(SmallConvNet, 'kan', 'linear'), 'kan_conv_kan_head': partial(SmallConvNet, 'kan', 'kan'),
+    'ckan_small': partial(SmallConvNet, 'ckan', 'linear'), 'cnn_small': partial(SmallConvNet, 'cnn', 'linear'),
+    'cnn_small_silu': partial(SmallConvNet, 'cnn', 'linear', activation='silu'),
+    'cnn_small_prelu': partial(SmallConvNet, 'cnn', 'linear', activation='prelu'),
+    'cnn_small_mlp': partial(SmallConvNet, 'cnn', 'mlp'),
+    'cnn_medium_bodner': partial(SmallConvNet, 'cnn', 'linear', channels=(10, 20)),   # their 6.93K "CNN (Medium, but with more convs)"
 }
 
-def get_model(name:str, **kwargs)->nn.Module:
-    "Build the model registered as `name` in `MODELS` with keyword arguments `kwargs`."
+def model_arguments(name:str)->list:
+    "The keyword arguments `get_model(name, ...)` accepts: the constructor's own, plus those its `**spline_kwargs` pass on."
     if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    f = MODELS[name]
+    cls, args = (f.func, f.args) if isinstance(f, partial) else (f, ())
+    names = _arg_names(cls)[len(args):]
+    if cls is SmallConvNet: names += SmallConvNet.extra_arguments(args[0] if args else 'kan')
+    elif cls in (CKAN, MultiScaleCKAN): names += _spline_extras()
+    return names
+
+def get_model(name:str, **kwargs)->nn.Module:
+    "Build the model registered as `name` in `MODELS` with keyword arguments `kwargs` (each checked against `model_arguments`)."
+    allowed = model_arguments(name)
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown: raise ValueError(f"model {name!r} takes no argument {unknown[0]!r}; it takes: {', '.join(allowed)}")
     return MODELS[name](**kwargs)
 
 def model_data_kwargs(name:str, in_channels:int, num_classes:int, image_size:int)->dict:

@@ -4,26 +4,26 @@
 
 # %% ../nbs/07_trainer.ipynb #c9249486
 from __future__ import annotations
-import argparse, hashlib, json, math, numbers, os, tempfile, time
+import argparse, ast, hashlib, json, math, numbers, os, random, sys, tempfile, time
 from pathlib import Path
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm import tqdm
 from .activations import SplineModule
-from .models import get_model, model_data_kwargs, count_parameters
-from .data import get_dataloaders
+from .models import MODELS, get_model, model_data_kwargs, count_parameters
+from .data import get_dataloaders, DatasetNotFoundError
 
 # %% auto #0
 __all__ = ['SCHEDULERS', 'is_spline_module', 'spline_modules', 'spline_smoothness', 'lr_factor', 'NonFiniteLossError',
-           'distributed_env', 'ShardSampler', 'distributed_loader', 'CKANTrainer', 'format_epoch', 'parameter_digest',
-           'main']
+           'distributed_env', 'ShardSampler', 'distributed_loader', 'GroupOptimizer', 'GroupScheduler', 'rng_state',
+           'set_rng_state', 'CKANTrainer', 'parameter_digest', 'format_epoch', 'parse_model_args', 'main']
 
 # %% ../nbs/07_trainer.ipynb #905cbd0a
 def is_spline_module(module:nn.Module)->bool:
@@ -102,6 +102,75 @@ def _check_int(name, value, low, none_ok=False):
         raise ValueError(f"{name} must be an integer >= {low}{' or None' if none_ok else ''}, got {value!r}")
     return int(value)
 
+class GroupOptimizer:
+    "One parameter group of an optimizer, with an optimizer's interface: the article's `conv_optimizer` and `spline_optimizer`."
+    def __init__(self, optimizer:torch.optim.Optimizer, index:int): self.optimizer, self.index = optimizer, index
+    @property
+    def param_groups(self)->list: return [self.optimizer.param_groups[self.index]]   # the group itself: lr changes reach it
+    @property
+    def params(self)->list: return self.param_groups[0]['params']
+    @property
+    def state(self)->dict: return {p: self.optimizer.state[p] for p in self.params if p in self.optimizer.state}
+    def zero_grad(self, set_to_none:bool=True):
+        "Clear the gradients of this group's parameters only."
+        for p in self.params:
+            if p.grad is None: continue
+            if set_to_none: p.grad = None
+            else: p.grad.detach_(); p.grad.zero_()
+    def step(self, closure=None):
+        "An update of this group's parameters only (the others keep their values and their optimizer state)."
+        groups = self.optimizer.param_groups
+        self.optimizer.param_groups = [groups[self.index]]
+        try: return self.optimizer.step(closure)
+        finally: self.optimizer.param_groups = groups
+    def __repr__(self): return f"GroupOptimizer({type(self.optimizer).__name__}, group {self.param_groups[0].get('name', self.index)!r})"
+
+class GroupScheduler:
+    "Per-epoch learning-rate schedule of one `GroupOptimizer`: after `step()` number e, lr = initial lr * factor(e)."
+    def __init__(self, optimizer:GroupOptimizer, factor):
+        self.optimizer, self.factor, self.last_epoch = optimizer, factor, 0
+        self.base_lr = optimizer.param_groups[0]['lr']
+        self._apply()
+    def _apply(self): self.optimizer.param_groups[0]['lr'] = self.base_lr * self.factor(self.last_epoch)
+    def step(self): self.last_epoch += 1; self._apply()
+    def get_last_lr(self)->list: return [self.optimizer.param_groups[0]['lr']]
+    def state_dict(self)->dict: return dict(last_epoch=self.last_epoch, base_lr=self.base_lr)
+    def load_state_dict(self, state:dict): self.last_epoch, self.base_lr = int(state['last_epoch']), float(state['base_lr']); self._apply()
+
+class _Schedulers:
+    "Both group schedules, stepped together by `fit`."
+    def __init__(self, *schedulers): self.schedulers = schedulers
+    def step(self):
+        for s in self.schedulers: s.step()
+    def state_dict(self)->dict: return dict(groups=[s.state_dict() for s in self.schedulers])
+    def load_state_dict(self, state:dict):
+        groups = state.get('groups') or [dict(last_epoch=state['last_epoch'], base_lr=b) for b in state['base_lrs']]   # or a LambdaLR's
+        for s, g in zip(self.schedulers, groups): s.load_state_dict(g)
+
+def _loader_generators(loader)->list:
+    "The random generators that decide `loader`'s order: its own and its sampler's (often the same object)."
+    gens = [getattr(loader, 'generator', None), getattr(getattr(loader, 'sampler', None), 'generator', None)]
+    return [g for i, g in enumerate(gens) if isinstance(g, torch.Generator) and all(g is not h for h in gens[:i])]
+
+def rng_state(loader=None)->dict:
+    "Every random state training draws from: torch's (and CUDA's), Python's `random`, NumPy's, and `loader`'s shuffling generators."
+    keys, pos, has_gauss, gauss = np.random.get_state()[1:]
+    st = dict(torch=torch.get_rng_state(), python=random.getstate(),
+              numpy=dict(keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)),
+              loader=[g.get_state() for g in _loader_generators(loader)])
+    if torch.cuda.is_available() and torch.cuda.is_initialized(): st['cuda'] = torch.cuda.get_rng_state_all()
+    return st
+
+def set_rng_state(state:dict, loader=None):
+    "Restore a `rng_state` (and, given `loader`, its generators' states)."
+    torch.set_rng_state(state['torch'])
+    py = state['python']; random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state['numpy']; np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
+    if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
+    if loader is not None:
+        for g, s in zip(_loader_generators(loader), state.get('loader', [])): g.set_state(s)
+
+
 # %% ../nbs/07_trainer.ipynb #d93ed457
 class CKANTrainer:
     "Trains a classifier: AdamW with a learning rate for spline coefficients and one for the rest, smoothness penalty, callbacks, checkpoints, DDP."
@@ -147,11 +216,14 @@ class CKANTrainer:
         self.optimizer = torch.optim.AdamW([dict(params=[p for p in params if id(p) not in spline_ids], lr=self.lr, name='base'),
                                             dict(params=[p for p in params if id(p) in spline_ids], lr=self.spline_lr, name='spline')],
                                            weight_decay=self.weight_decay)
+        self.conv_optimizer, self.spline_optimizer = GroupOptimizer(self.optimizer, 0), GroupOptimizer(self.optimizer, 1)   # the article's names
         self.scheduler_kind = scheduler
-        self.scheduler = (LambdaLR(self.optimizer, lambda e: lr_factor(scheduler, e, self.step_size, self.gamma))
-                          if scheduler else None)
+        factor = lambda e: lr_factor(scheduler, e, self.step_size, self.gamma)
+        self.scheduler_conv, self.scheduler_spline = GroupScheduler(self.conv_optimizer, factor), GroupScheduler(self.spline_optimizer, factor)
+        self.scheduler = _Schedulers(self.scheduler_conv, self.scheduler_spline) if scheduler else None
         self.criterion = nn.CrossEntropyLoss()
         self.epoch, self.batch, self.history, self.best_valid_acc, self.stop_training = 0, 0, [], None, False
+        self._loader_rng = None                    # loader generator states from a checkpoint, for the next `fit`
 
     @property
     def is_main(self)->bool: return self.rank == 0
@@ -194,17 +266,27 @@ def _reduce(self:CKANTrainer, t:Tensor)->Tensor:
 # %% ../nbs/07_trainer.ipynb #61623d0f
 @patch
 def train_epoch(self:CKANTrainer, dataloader, # batches of (images (batch, channels, h, w), labels (batch,)); sharded under DDP
-               )->dict:                       # loss (cross-entropy), accuracy, regularization (means per sample), samples
-    "Train one epoch over `dataloader`; stop with `NonFiniteLossError` before an update whose loss is NaN or infinite."
+               )->float:                      # the mean cross-entropy per sample, as the article's `train_epoch` returns
+    "Train one epoch over `dataloader` and return the mean training loss; `train_epoch_metrics` returns more."
+    return self.train_epoch_metrics(dataloader)['loss']
+
+@patch
+def train_epoch_metrics(self:CKANTrainer, dataloader, # batches of (images, labels); sharded under DDP
+                       )->dict:                       # loss (cross-entropy), accuracy, regularization (means per sample), samples
+    "Train one epoch; stop with `NonFiniteLossError` before an update whose loss is NaN or infinite, the model as before that batch."
     self.model.train()
     epoch, totals = self.epoch + 1, torch.zeros(4, dtype=torch.float64, device=self.device)   # ce sum, correct, reg sum, samples
     n_batches = len(dataloader) if hasattr(dataloader, '__len__') else '?'
     for self.batch, (x, y) in enumerate(self._bar(dataloader, f'epoch {epoch}'), 1):
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        buffers = list(self.module.buffers())
+        saved = [b.clone() for b in buffers]                     # the forward updates batch-norm statistics: keep them to undo
         out = self.model(x)
         loss, ce, reg = self.compute_loss(out, y)
         check = self._reduce(loss.detach().clone())              # a NaN on any rank stops every rank at this batch
         if not torch.isfinite(check):
+            with torch.no_grad():
+                for b, s in zip(buffers, saved): b.copy_(s)      # the model in memory is the one before this batch
             kept = f"; the last checkpoint in {self.checkpoint_dir} is kept" if self.checkpoint_dir else ''
             raise NonFiniteLossError(f"loss is {check.item()} at epoch {epoch}, batch {self.batch} of {n_batches}: "
                                      f"stopped before the update{kept}. Lower the learning rate, set grad_clip, or check the data.")
@@ -250,39 +332,91 @@ def predict(self:CKANTrainer, dataloader)->Tensor: # (n, num_classes) logits, on
     was_training = self.module.training
     self.module.eval()
     try:
-        with torch.no_grad(): return torch.cat([self.module((b[0] if isinstance(b, (tuple, list)) else b).to(self.device)).cpu() for b in dataloader])
+        with torch.no_grad(): outs = [self.module((b[0] if isinstance(b, (tuple, list)) else b).to(self.device)).cpu() for b in dataloader]
     finally: self.module.train(was_training)
+    if not outs: raise ValueError("dataloader is empty")
+    return torch.cat(outs)
 
 # %% ../nbs/07_trainer.ipynb #9a3aba65
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except OSError: pass                                    # it exists, but belongs to someone else
+    return True
+
+def _remove_stale_temps(path:Path):
+    "Delete `.{name}.{pid}.*.tmp` files that a killed save of `path` left behind (their writer is gone)."
+    for tmp in path.parent.glob(f'.{path.name}.*.tmp'):
+        pid = tmp.name[len(path.name) + 2:].split('.', 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try: tmp.unlink()
+            except OSError: pass
+
 def _atomic_save(obj, path:Path):
+    "torch.save to a temporary file, fsync, then rename over `path`: a crash leaves the old file or the new one, never half of one."
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{os.getpid()}.', suffix='.tmp')
     try:
-        torch.save(obj, tmp)
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)                        # mkstemp makes 0600; a checkpoint is an ordinary file
         os.replace(tmp, path)
+        if hasattr(os, 'O_DIRECTORY'):                       # make the rename itself durable
+            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try: os.fsync(dfd)
+            finally: os.close(dfd)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
 
 @patch
-def save_checkpoint(self:CKANTrainer, path)->Path:
-    "Write model, optimizer, scheduler, epoch, history and best validation accuracy to `path`, atomically."
+def _rng_states(self:CKANTrainer, loader=None)->list:
+    "`rng_state` of every rank (gathered when distributed: every rank must call this), in rank order."
+    st = rng_state(loader)
+    if not self.distributed: return [st]
+    out = [None] * self.world_size
+    dist.all_gather_object(out, st)
+    return out
+
+@patch
+def save_checkpoint(self:CKANTrainer, path, rng:list|None=None)->Path:
+    "Write model, optimizer, schedules, epoch, history, best validation accuracy and every RNG state to `path`, atomically."
     path = Path(path)
     _atomic_save(dict(model=self.module.state_dict(), optimizer=self.optimizer.state_dict(),
                       scheduler=self.scheduler.state_dict() if self.scheduler else None, epoch=self.epoch,
-                      history=self.history, best_valid_acc=self.best_valid_acc), path)
+                      history=self.history, best_valid_acc=self.best_valid_acc,
+                      rng=rng if rng is not None else [rng_state(getattr(self, '_train_loader', None))]), path)
     return path
 
 @patch
 def load_checkpoint(self:CKANTrainer, path)->CKANTrainer:
-    "Restore a checkpoint of `save_checkpoint` (loaded with `weights_only=True`); spline grids take the saved sizes."
-    ck = torch.load(path, map_location=self.device, weights_only=True)
-    self.module.load_state_dict(ck['model'])              # spline modules resize their grid and coefficients to the saved ones
-    self.optimizer.load_state_dict(ck['optimizer'])
-    if self.scheduler is not None and ck['scheduler'] is not None: self.scheduler.load_state_dict(ck['scheduler'])
-    self.epoch, self.history, self.best_valid_acc = ck['epoch'], ck['history'], ck['best_valid_acc']
+    "Restore a checkpoint of `save_checkpoint` (loaded with `weights_only=True`), RNG states included; spline grids take the saved sizes."
+    path = Path(path)
+    if not path.is_file(): raise ValueError(f"checkpoint {str(path)!r} does not exist")
+    try: ck = torch.load(path, map_location=self.device, weights_only=True)
+    except Exception as e: raise ValueError(f"{str(path)!r} is not a readable checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    missing = [k for k in ('model', 'optimizer', 'epoch', 'history') if not isinstance(ck, dict) or k not in ck]
+    if missing: raise ValueError(f"{str(path)!r} is not a checkpoint of CKANTrainer.save_checkpoint (it lacks {', '.join(missing)})")
+    try:
+        self.module.load_state_dict(ck['model'])          # spline modules resize their grid and coefficients to the saved ones
+        self.optimizer.load_state_dict(ck['optimizer'])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise ValueError(f"checkpoint {str(path)!r} holds another model than this one: {str(e).strip().splitlines()[0]}") from None
+    if self.scheduler is not None and ck.get('scheduler') is not None: self.scheduler.load_state_dict(ck['scheduler'])
+    self.epoch, self.history, self.best_valid_acc = ck['epoch'], ck['history'], ck.get('best_valid_acc')
+    rng = ck.get('rng')
+    if rng:
+        mine = rng[self.rank] if self.rank < len(rng) else rng[0]
+        set_rng_state(mine); self._loader_rng = mine.get('loader')
     return self
+
+def parameter_digest(model:nn.Module)->str:
+    "SHA-256 of the bytes of every parameter of `model`, in order: equal digests, identical parameters."
+    h = hashlib.sha256()
+    for p in model.parameters(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 # %% ../nbs/07_trainer.ipynb #278b6df8
 @patch
@@ -295,14 +429,17 @@ def fit(self:CKANTrainer, train_loader,  # training batches of (images, labels)
     if self.distributed:
         if not _is_sharded(train_loader): train_loader = distributed_loader(train_loader, shuffle=True, seed=self.seed)
         if valid_loader is not None and not _is_sharded(valid_loader): valid_loader = distributed_loader(valid_loader, shuffle=False, even=False)
-    self.stop_training = False
+    self.stop_training, self._train_loader = False, train_loader
+    if self._loader_rng is not None:                    # resuming: the loader's shuffle continues where the checkpoint left it
+        for g, s in zip(_loader_generators(train_loader), self._loader_rng): g.set_state(s)
+        self._loader_rng = None
     self._call('on_fit_begin')
     for _ in range(epochs):
         t0 = time.perf_counter()
         self._call('on_epoch_begin')
         if hasattr(getattr(train_loader, 'sampler', None), 'set_epoch'): train_loader.sampler.set_epoch(self.epoch)
         lrs = [g['lr'] for g in self.optimizer.param_groups]
-        train = self.train_epoch(train_loader)
+        train = self.train_epoch_metrics(train_loader)
         valid = self.evaluate(valid_loader) if valid_loader is not None else None
         self.epoch += 1
         self.history.append(dict(epoch=self.epoch, train_loss=train['loss'], train_acc=train['accuracy'], train_reg=train['regularization'],
@@ -312,9 +449,11 @@ def fit(self:CKANTrainer, train_loader,  # training batches of (images, labels)
         if improved: self.best_valid_acc = valid['accuracy']
         self._call('on_epoch_end')
         if self.scheduler is not None: self.scheduler.step()
-        if self.checkpoint_dir is not None and self.is_main:
-            self.save_checkpoint(self.checkpoint_dir/'last.pt')
-            if improved: self.save_checkpoint(self.checkpoint_dir/'best.pt')
+        if self.checkpoint_dir is not None:
+            rng = self._rng_states(train_loader)        # every rank's, so each resumes its own dropout stream
+            if self.is_main:
+                self.save_checkpoint(self.checkpoint_dir/'last.pt', rng)
+                if improved: self.save_checkpoint(self.checkpoint_dir/'best.pt', rng)
         if self.progress and self.is_main: print(format_epoch(self.history[-1]), flush=True)
         if self.stop_training: break
     self._call('on_fit_end')
@@ -326,24 +465,40 @@ def format_epoch(h:dict)->str:
     return f"epoch {h['epoch']:3d} | train loss {h['train_loss']:.4f} acc {h['train_acc']:.2%}{valid} | {h['seconds']:.1f}s"
 
 # %% ../nbs/07_trainer.ipynb #578d8678
-def parameter_digest(model:nn.Module)->str:
-    "SHA-256 of the bytes of every parameter of `model`, in order: equal digests, identical parameters."
-    h = hashlib.sha256()
-    for p in model.parameters(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-def _build_model(name, dls, width=None, grid_size=None):
-    kw = model_data_kwargs(name, dls.in_channels, dls.num_classes, dls.image_size)
+def _build_model(name, dls, width=None, grid_size=None, model_kwargs=None):
+    kw = model_data_kwargs(name, dls.in_channels, dls.num_classes, dls.image_size) | (model_kwargs or {})
     if width is not None: kw['width'] = width
     if grid_size is not None: kw['grid_size'] = grid_size
     return get_model(name, **kw)
 
 # %% ../nbs/07_trainer.ipynb #1bc8fbf6
-def main(argv:list|None=None)->dict:
-    "Train a model on a dataset from the command line (also under `torchrun`); returns this rank's results."
-    p = argparse.ArgumentParser(prog='python -m ckan_nb.train', description='Train a CKAN or a baseline with CKANTrainer.')
+def parse_model_args(items:list|None, # strings KEY=VALUE; VALUE is a Python literal (1, 0.5, (5, 10)) or else a plain string
+                     parser=None,     # an argparse parser: report a malformed item with `parser.error` (exit 2) instead of ValueError
+                    )->dict:          # {KEY: value}
+    "`--model-arg` items as keyword arguments: ['padding=1', 'activation=gelu'] -> {'padding': 1, 'activation': 'gelu'}."
+    kw = {}
+    for item in items or []:
+        key, sep, value = item.partition('=')
+        if not sep or not key.isidentifier():
+            msg = f"--model-arg must look like KEY=VALUE, got {item!r}"
+            if parser is not None: parser.error(msg)
+            raise ValueError(msg)
+        try: value = ast.literal_eval(value)
+        except (ValueError, SyntaxError): pass                     # a plain string, e.g. activation=gelu
+        kw[key] = value
+    return kw
+
+def main(argv:list|None=None,               # arguments without the program name (default: `sys.argv[1:]`)
+         prog:str='python -m ckan_nb.train', # the program name in usage and error lines
+        )->dict:
+    "Train a model on a dataset from the command line (also under `torchrun`); returns this rank's results. User errors exit 2."
+    p = argparse.ArgumentParser(prog=prog, description='Train a CKAN or a baseline with CKANTrainer.')
     p.add_argument('--dataset', default='digits'); p.add_argument('--model', default='ckan')
-    p.add_argument('--root', default='data'); p.add_argument('--width', type=float); p.add_argument('--grid-size', type=int)
+    p.add_argument('--root', help='data folder (default: $CKAN_NB_DATA or ~/.cache/ckan_nb/data); it must exist unless --download')
+    p.add_argument('--download', action='store_true', help='create --root if needed and download the data into it')
+    p.add_argument('--width', type=float); p.add_argument('--grid-size', type=int)
+    p.add_argument('--model-arg', action='append', metavar='KEY=VALUE', help='another model argument, e.g. padding=1 (repeatable)')
+    p.add_argument('--augment', action='store_true', help='random crops and flips of the training images')
     p.add_argument('--epochs', type=int, default=1); p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3); p.add_argument('--spline-lr', type=float, default=1e-2)
     p.add_argument('--weight-decay', type=float, default=0.); p.add_argument('--smoothness', type=float, default=1e-3)
@@ -352,17 +507,26 @@ def main(argv:list|None=None)->dict:
     p.add_argument('--grad-clip', type=float); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--valid-fraction', type=float, default=0.1)
     p.add_argument('--train-size', type=int); p.add_argument('--valid-size', type=int); p.add_argument('--test-size', type=int)
-    p.add_argument('--num-workers', type=int); p.add_argument('--checkpoint-dir'); p.add_argument('--resume', help='checkpoint to start from')
+    p.add_argument('--num-workers', type=int); p.add_argument('--checkpoint-dir'); p.add_argument('--resume', help='checkpoint to continue from')
     p.add_argument('--out', help='folder for the results: rank{RANK}.json'); p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
-    dls = get_dataloaders(a.dataset, root=a.root, batch_size=a.batch_size, valid_fraction=a.valid_fraction, seed=a.seed,
-                          train_size=a.train_size, valid_size=a.valid_size, test_size=a.test_size, num_workers=a.num_workers)
-    torch.manual_seed(a.seed)
-    model = _build_model(a.model, dls, a.width, a.grid_size)
-    trainer = CKANTrainer(model, lr=a.lr, spline_lr=a.spline_lr, weight_decay=a.weight_decay, smoothness=a.smoothness,
-                          scheduler=None if a.scheduler == 'none' else a.scheduler, step_size=a.step_size, gamma=a.gamma,
-                          grad_clip=a.grad_clip, checkpoint_dir=a.checkpoint_dir, progress=not a.no_progress, seed=a.seed)
-    if a.resume: trainer.load_checkpoint(a.resume)
+    if a.epochs < 1: p.error(f"--epochs must be >= 1, got {a.epochs}")
+    if a.root is not None and not Path(a.root).expanduser().is_dir() and not a.download:
+        p.error(f"--root {a.root!r} does not exist; create it, or add --download to create it and download the data into it")
+    if a.resume is not None and not Path(a.resume).is_file(): p.error(f"--resume {a.resume!r}: no such file")
+    model_kwargs = parse_model_args(a.model_arg, p)
+    try:                                                            # every user error is found here, before any training
+        if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose one of {', '.join(sorted(MODELS))}")
+        dls = get_dataloaders(a.dataset, root=a.root, batch_size=a.batch_size, valid_fraction=a.valid_fraction, seed=a.seed,
+                              augment=a.augment, train_size=a.train_size, valid_size=a.valid_size, test_size=a.test_size,
+                              num_workers=a.num_workers)
+        torch.manual_seed(a.seed)
+        model = _build_model(a.model, dls, a.width, a.grid_size, model_kwargs)
+        trainer = CKANTrainer(model, lr=a.lr, spline_lr=a.spline_lr, weight_decay=a.weight_decay, smoothness=a.smoothness,
+                              scheduler=None if a.scheduler == 'none' else a.scheduler, step_size=a.step_size, gamma=a.gamma,
+                              grad_clip=a.grad_clip, checkpoint_dir=a.checkpoint_dir, progress=not a.no_progress, seed=a.seed)
+        if a.resume: trainer.load_checkpoint(a.resume)
+    except (ValueError, DatasetNotFoundError) as e: p.error(str(e))
     try:
         history = trainer.fit(dls.train, dls.valid, a.epochs)
         test = trainer.evaluate(distributed_loader(dls.test, shuffle=False, even=False) if trainer.distributed else dls.test)
@@ -374,6 +538,8 @@ def main(argv:list|None=None)->dict:
             out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
             (out/f'rank{trainer.rank}.json').write_text(json.dumps(result, indent=1))
         if trainer.is_main and not a.no_progress: print(f"test: loss {test['loss']:.4f}, accuracy {test['accuracy']:.2%}")
+    except NonFiniteLossError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr); sys.exit(1)
     finally:
         if trainer.distributed and dist.is_initialized(): dist.destroy_process_group()
     return result

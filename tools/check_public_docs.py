@@ -13,10 +13,8 @@ that is no longer missing fails too, so the list is kept true).
 import ast, importlib, inspect, json, re, sys
 from pathlib import Path
 
-# Chapters 07 and 11 are being reworked in other branches (the article's trainer API; the `ckan-nb` rename); their
-# examples for these names come with that work. Remove an entry when its example lands.
-KNOWN_GAPS = {'ckan_nb.cli.DELEGATED', 'ckan_nb.cli.list_models', 'ckan_nb.cli.list_datasets', 'ckan_nb.cli.list_kernels',
-              'ckan_nb.cli.cli_parser', 'ckan_nb.train.SCHEDULERS', 'ckan_nb.train.is_spline_module', 'ckan_nb.train.ShardSampler'}
+# Names allowed to lack an example for now (none: keep it that way).
+KNOWN_GAPS = set()
 
 def cells(nb_path):
     for c in json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']:
