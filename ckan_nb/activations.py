@@ -11,6 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_grid, bspline_basis, bspline_curve, uniform_locate, uniform_poly_table, grid_base_range
+from .triton_kernels import triton_available, spline_activation_triton
+
 
 # %% auto #0
 __all__ = ['BACKENDS', 'SplineModule', 'register_kernel', 'kernel_status', 'kernel_lib', 'uniform_grid_params',
@@ -517,7 +519,7 @@ def _define_ops():
 _spline_activation_op = _define_ops()
 
 # %% ../nbs/02_spline_activation.ipynb #2f3f567e
-BACKENDS = ('auto', 'kernel', 'torch', 'dense')
+BACKENDS = ('auto', 'kernel', 'triton', 'torch', 'dense')
 
 def uniform_grid_params(grid:Tensor, # knots, (n_knots,) or (channels, n_knots)
                         channels:int,
@@ -546,9 +548,12 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
     if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
     scale = base_scale if base_scale is not None else torch.zeros(C, dtype=x.dtype, device=x.device)
     if backend == 'dense' or uniform is None:
-        if backend in ('kernel', 'torch'): raise ValueError(f"backend={backend!r} needs a uniform grid; use 'dense' or 'auto'")
+        if backend in ('kernel', 'triton', 'torch'): raise ValueError(f"backend={backend!r} needs a uniform grid; use 'dense' or 'auto'")
         base = scale.view(1, C, *[1] * (x.dim() - 2)) * F.silu(x) if base_scale is not None else 0.
         return _dense_spline(x, grid, coefficients, spline_order) + base
+    if backend == 'triton' or (backend == 'auto' and x.device.type == 'cuda'):   # the GPU kernels (appendix A2)
+        if triton_available(x): return spline_activation_triton(x, *uniform, uniform_poly_table(coefficients, spline_order), scale)
+        if backend == 'triton': raise RuntimeError("backend='triton' needs Triton and a CUDA float32/float16/bfloat16 input")
     t0, inv_h = (u.to(x.dtype) for u in uniform)
     table = uniform_poly_table(coefficients, spline_order).to(x.dtype)
     can_fuse = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and spline_order <= 7
@@ -569,7 +574,7 @@ class SplineActivation(SplineModule):
                  grid_range=(-1., 1.),         # (low, high) range of the grid
                  base_activation:str|None='silu', # residual base branch: 'silu' (scaled per channel) or None
                  spline_init_scale:float=0.1,  # standard deviation of the initial coefficients
-                 backend:str='auto',           # 'auto', 'kernel', 'torch' or 'dense' (see `spline_activation`)
+                 backend:str='auto',           # 'auto', 'kernel', 'triton', 'torch' or 'dense' (see `spline_activation`)
                  device=None, dtype=None):
         _check_positive_int(num_channels, 'num_channels')
         if base_activation not in ('silu', None): raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")

@@ -10,8 +10,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, uniform_power_matrix
-from .activations import (SplineActivation, SplineModule, register_kernel, kernel_status,
+from .activations import (BACKENDS, SplineActivation, SplineModule, register_kernel, kernel_status,
                                  kernel_lib, _check_positive_int, _CPP_EXP)
+from .triton_kernels import triton_available, triton_expand, triton_expand_backward
+
 
 # %% auto #0
 __all__ = ['ConvKANLayer', 'ConvKANBlock', 'basis_expansion', 'KANConv1d', 'KANConv2d', 'KANConv3d']
@@ -249,30 +251,33 @@ def _batch_chunks(x, channels_out, budget=2 << 20):
     step = max(1, budget // max(per_sample, 1))
     return [slice(i, i + step) for i in range(0, x.shape[0], step)]
 
+_EXPANDERS = {'kernel': (_kernel_expand, _kernel_expand_backward), 'triton': (triton_expand, triton_expand_backward)}
+
 class _BasisConvolution(torch.autograd.Function):
-    "conv(expansion(x), weight) with the fused kernel, saving only x: the expansion is recomputed in backward."
+    "conv(expansion(x), weight) with a fused expansion (the C++ kernel or Triton's), saving only x: the expansion is recomputed in backward."
     @staticmethod
-    def forward(ctx, x, t0, inv_h, weight, spline_order, n_basis, base, stride, padding, dilation, groups):
-        nd = x.dim() - 2
+    def forward(ctx, x, t0, inv_h, weight, spline_order, n_basis, base, stride, padding, dilation, groups, impl='kernel'):
+        nd, expand = x.dim() - 2, _EXPANDERS[impl][0]
         ctx.save_for_backward(x, t0, inv_h, weight)
-        ctx.cfg = spline_order, n_basis, base, stride, padding, dilation, groups, nd
-        conv = lambda xc: _CONV[nd](_kernel_expand(xc, t0, inv_h, spline_order, n_basis, base), weight, None, stride, padding, dilation, groups)
+        ctx.cfg = spline_order, n_basis, base, stride, padding, dilation, groups, nd, impl
+        conv = lambda xc: _CONV[nd](expand(xc, t0, inv_h, spline_order, n_basis, base), weight, None, stride, padding, dilation, groups)
         return torch.cat([conv(x[c]) for c in _batch_chunks(x, weight.shape[1] * groups)])
 
     @staticmethod
     def backward(ctx, gy):
         x, t0, inv_h, weight = ctx.saved_tensors
-        k, nb, base, stride, padding, dilation, groups, nd = ctx.cfg
+        k, nb, base, stride, padding, dilation, groups, nd, impl = ctx.cfg
+        expand, expand_backward = _EXPANDERS[impl]
         mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[3], False]
         gx = torch.empty_like(x) if mask[0] else None
         gw = torch.zeros_like(weight) if mask[1] else None
         for c in _batch_chunks(x, weight.shape[1] * groups):
-            basis = _kernel_expand(x[c], t0, inv_h, k, nb, base)              # recomputed, not kept from forward
+            basis = expand(x[c], t0, inv_h, k, nb, base)                      # recomputed, not kept from forward
             gb, gwc, _ = torch.ops.aten.convolution_backward(gy[c], basis, weight, None, stride, padding, dilation, False, [0] * nd, groups, mask)
             del basis
             if mask[1]: gw += gwc
-            if mask[0]: gx[c] = _kernel_expand_backward(x[c], gb, t0, inv_h, k, nb, base)
-        return gx, None, None, gw, None, None, None, None, None, None, None
+            if mask[0]: gx[c] = expand_backward(x[c], gb, t0, inv_h, k, nb, base)
+        return gx, None, None, gw, None, None, None, None, None, None, None, None
 
 # %% ../nbs/04_conv.ipynb #01a9b39d
 _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
@@ -284,7 +289,7 @@ class _KANConvNd(SplineModule):
                  padding_mode:str='zeros', grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.),
                  base_activation:str|None='silu', # base branch: a convolution of SiLU(x), or None
                  spline_init_scale:float=0.1, bias:bool=False,
-                 backend:str='auto',               # 'auto', 'kernel', 'torch' or 'dense' (as `SplineActivation`)
+                 backend:str='auto',               # 'auto', 'kernel', 'triton', 'torch' or 'dense' (as `SplineActivation`)
                  device=None, dtype=None):
         nd = self._nd
         for v, name in ((in_channels, 'in_channels'), (out_channels, 'out_channels'), (groups, 'groups')): _check_positive_int(v, name)
@@ -299,7 +304,7 @@ class _KANConvNd(SplineModule):
         else: pads = tuple((p, p) for p in _ntuple(padding, nd, 'padding', 0))
         if padding_mode not in _PADDING_MODES: raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         if base_activation not in ('silu', None): raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
-        if backend not in ('auto', 'kernel', 'torch', 'dense'): raise ValueError(f"backend must be one of ('auto', 'kernel', 'torch', 'dense'), got {backend!r}")
+        if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if not spline_init_scale >= 0: raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
         super().__init__((out_channels, in_channels // groups, *ks), grid_size, spline_order, grid_range, device, dtype)
         self.in_channels, self.out_channels, self.kernel_size, self.stride, self.dilation = in_channels, out_channels, ks, st, dl
@@ -334,6 +339,11 @@ class _KANConvNd(SplineModule):
         fusable = (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and self.spline_order <= 7 and uniform is not None)
         if self.backend == 'kernel' and not fusable and not empty:
             raise ValueError("backend='kernel' needs a CPU float32/float64 input, spline_order <= 7 and a uniform grid")
+        if (self.backend == 'triton' or (self.backend == 'auto' and x.device.type == 'cuda')) and uniform is not None and not empty:
+            if triton_available(x):                                        # the GPU expansion (appendix A2)
+                return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
+                                               self.dilation, self.groups, 'triton')
+            if self.backend == 'triton': raise RuntimeError("backend='triton' needs Triton, a CUDA float32/float16/bfloat16 input and a uniform grid")
         if self.backend in ('auto', 'kernel') and fusable and not empty and kernel_status('basis_expansion') == 'ready':
             t0, inv_h = (u.to(x.dtype) for u in uniform)
             return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
