@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, ast, json, math, platform, statistics, time
 from pathlib import Path
+import importlib.resources
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -18,8 +19,8 @@ from .kan import KANLinear
 from .conv import KANConv1d, KANConv2d, KANConv3d
 
 # %% auto #0
-__all__ = ['measure_inference_time', 'count_multiply_adds', 'evaluate_ckan_performance', 'format_table', 'plot_results',
-           'save_results', 'main', 'load_study', 'summarize_study']
+__all__ = ['STUDY_FAMILIES', 'measure_inference_time', 'count_multiply_adds', 'evaluate_ckan_performance', 'format_table',
+           'plot_results', 'save_results', 'main', 'load_study', 'summarize_study', 'study_by_size']
 
 # %% ../nbs/09_benchmark.ipynb #f20a2fd4
 def _check_models(models)->list:
@@ -299,14 +300,16 @@ if __name__ == '__main__' and '__file__' in globals(): main()    # `python -m ck
 # %% ../nbs/09_benchmark.ipynb #9e12cfe7
 def load_study(source=None)->dict: # {'tune': [...], 'final': [...], 'timing': [...]}: the run records, in file-name order
     "Run records of a study: a folder written by `benchmarks/fashion_mnist_study.py`, a bundle of one, or (None) the packaged Fashion-MNIST study."
-    source = Path(source) if source is not None else Path(__file__).parent / 'results' / 'fashion_mnist_study.json'
+    source = Path(source) if source is not None else Path(str(importlib.resources.files('ckan_nb') / 'results' / 'fashion_mnist_study.json'))
     if source.is_file(): return json.loads(source.read_text())
     if not source.is_dir(): raise FileNotFoundError(f"no study folder or bundle at {source}")
     study = {phase: [json.loads(p.read_text()) for p in sorted(source.glob(f'{phase}-*.json'))] for phase in ('tune', 'final', 'timing')}
     if not any(study.values()): raise FileNotFoundError(f"{source} holds no tune-, final- or timing- run files")
     return study
 
-def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) per model with final runs
+STUDY_FAMILIES = ('kan_conv', 'conv_spline', 'cnn_relu', 'cnn_silu', 'cnn_prelu')   # the order of a size's rows
+
+def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) per model with final runs, by size, then `STUDY_FAMILIES`
     "One row per model: chosen setting, test accuracy mean and std over seeds, validation curve, timings and multiply-adds."
     rows = []
     timing = {t['model_id']: t for t in study['timing']}
@@ -325,5 +328,29 @@ def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) p
                          multiply_adds=count_multiply_adds(get_model(first['model'], width=first['width']), tuple(input_shape)),
                          seconds_per_epoch=t.get('seconds_per_epoch'), inference_ms_b256=t.get('inference_ms_per_image_b256'),
                          inference_ms_b1=t.get('inference_ms_per_image_b1'), cpu=t.get('cpu_flags') or first.get('cpu_flags')))
-    return rows
+    smallest = {}
+    for r in rows: smallest[r['size']] = min(smallest.get(r['size'], r['parameters']), r['parameters'])
+    fam = lambda f: STUDY_FAMILIES.index(f) if f in STUDY_FAMILIES else len(STUDY_FAMILIES)
+    return sorted(rows, key=lambda r: (smallest[r['size']], fam(r['family'])))
+
+
+# %% ../nbs/09_benchmark.ipynb #1ac79b3f
+def study_by_size(rows:list, # rows of `summarize_study`
+                 )->list:    # a dict per size: 'kan_conv', 'conv_spline', 'best_cnn' rows, each CKAN's margin and epoch-time ratio
+    "Per size: each kind of CKAN against the most accurate CNN twin (margin in accuracy) and the ReLU twin (ratio of epoch times)."
+    out = []
+    for size in dict.fromkeys(r['size'] for r in rows):
+        rs = [r for r in rows if r['size'] == size]
+        cnns = [r for r in rs if r['family'].startswith('cnn')]
+        best = max(cnns, key=lambda r: r['test_mean'], default=None)
+        relu = next((r for r in cnns if r['family'] == 'cnn_relu'), None)
+        entry = dict(size=size, best_cnn=best)
+        for fam in ('kan_conv', 'conv_spline'):
+            r = next((r for r in rs if r['family'] == fam), None)
+            if r is None: continue
+            entry[fam] = r
+            if best: entry[f'{fam}_margin'] = r['test_mean'] - best['test_mean']
+            if relu and r['seconds_per_epoch'] and relu['seconds_per_epoch']: entry[f'{fam}_time_ratio'] = r['seconds_per_epoch'] / relu['seconds_per_epoch']
+        out.append(entry)
+    return out
 

@@ -3,9 +3,10 @@
 
     python tools/run_tests.py [--flags "slow"] [--path nbs/01_bsplines.ipynb] [--workers 2]
 """
-import argparse, os, sys, time
+import argparse, multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
-from fastcore.parallel import parallel
 from nbdev.config import get_config
 from nbdev.test import test_nb
 from nbdev.doclinks import nbglob
@@ -22,8 +23,11 @@ def main():
     if not files: sys.exit('no notebooks found to test')
     os.chdir(cfg.nbs_path)
     t0 = time.perf_counter()
-    res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
-                   basepath=cfg.config_path, n_workers=a.workers if len(files) > 1 else 0)
+    run = partial(test_nb, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(), basepath=cfg.config_path)
+    # Every notebook in a fresh process, as in a fresh Jupyter kernel: nothing one notebook imported or set (Triton's
+    # interpreter switch, say, which a process reads once) leaks into the next.
+    with ProcessPoolExecutor(max(1, a.workers), mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as pool:
+        res = list(pool.map(run, files))
     for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
     npass = sum(ok for ok, _ in res)
     print(f"notebooks: {npass} passed, {len(files) - npass} failed in {time.perf_counter() - t0:.0f}s")
