@@ -121,7 +121,7 @@ def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names 
                               trainer_kwargs:dict|None=None,  # more `CKANTrainer` arguments (smoothness, scheduler, ...)
                               inference_batch_size:int=256, # images per timed batch
                               inference_repeats:int=20,     # timed batches (the median is reported)
-                              root='data',                  # data folder of `get_dataloaders`
+                              root=None,                    # data folder of `get_dataloaders` (None: `default_data_root()`)
                               device=None,                  # None: CUDA if available, else CPU
                              )->dict:                       # config, table (a row per model) and histories (per model)
     "Train each model on the same data with the same seed; measure test accuracy, parameters, training and inference time."
@@ -265,7 +265,7 @@ def main(argv:list|None=None,                    # arguments without the program
     p = argparse.ArgumentParser(prog=prog,
                                 description='Train models on the same data with the same seed; compare test accuracy, parameters, training and inference time.')
     p.add_argument('--dataset', default='fashion_mnist', help='fashion_mnist, mnist, cifar10 or digits (default: %(default)s)')
-    p.add_argument('--models', nargs='+', default=['ckan_small', 'cnn_small_mlp'], metavar='MODEL',
+    p.add_argument('--models', nargs='+', default=['ckan_small', 'cnn_small_prelu'], metavar='MODEL',
                    help=f"models to compare (default: %(default)s); one of: {', '.join(sorted(MODELS))}")
     p.add_argument('--epochs', type=int, default=3, help='training epochs, the same for every model (default: %(default)s)')
     p.add_argument('--batch-size', type=int, default=128, help='default: %(default)s')
