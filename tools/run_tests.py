@@ -11,6 +11,8 @@ from nbdev.config import get_config
 from nbdev.test import test_nb
 from nbdev.doclinks import nbglob
 
+def _fork_dataloader_workers(): multiprocessing.set_start_method('fork', force=True)
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--path', default=None, help='a notebook or glob (default: all notebooks in nbs/)')
@@ -26,7 +28,10 @@ def main():
     run = partial(test_nb, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(), basepath=cfg.config_path)
     # Every notebook in a fresh process, as in a fresh Jupyter kernel: nothing one notebook imported or set (Triton's
     # interpreter switch, say, which a process reads once) leaks into the next.
-    with ProcessPoolExecutor(max(1, a.workers), mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as pool:
+    # The pool spawns its processes (a fork could not be limited to one task); inside them, DataLoader workers fork again,
+    # as they do under a Jupyter kernel (a notebook's own classes cannot be pickled into spawned workers).
+    with ProcessPoolExecutor(max(1, a.workers), mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1,
+                             initializer=_fork_dataloader_workers) as pool:
         res = list(pool.map(run, files))
     for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
     npass = sum(ok for ok, _ in res)
