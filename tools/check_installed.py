@@ -21,7 +21,7 @@ def check(name, f):
     "Run `f()`; record `name` as covered and report a failure with its traceback instead of stopping."
     done.add(name)
     try: f(); print(f"ok    {name}")
-    except Exception:
+    except (Exception, SystemExit):                                  # argparse's exit 2 on a bad option counts as a failure
         failures.append(name); print(f"FAIL  {name}"); traceback.print_exc()
 
 def quick_start(readme):
@@ -80,6 +80,26 @@ def _callback():
     CKANTrainer(m, device='cpu', scheduler=None, progress=False, seed=0,
                 callbacks=[grids.GridRefinement({1: 8})]).fit(DataLoader(TensorDataset(x, y), batch_size=32), epochs=2)
     assert [s.grid_size for s in (m[1], m[4])] == [8, 8]
+def _extend():
+    a = SplineActivation(3, grid_size=5); x = torch.rand(64) * 1.8 - 0.9
+    before = a.evaluate(x); grids.extend_grid(a, 10)
+    assert a.grid_size == 10 and torch.allclose(a.evaluate(x), before, atol=1e-2)
+def _knots():
+    g = grids.extended_knots(SplineActivation(1).grid, 10, 3); assert g.shape[-1] == 10 + 2 * 3 + 1, g.shape
+    d = grids.data_grid(torch.randn(2, 500), 5, 3); assert d.shape == (2, 12) and bool((d.diff(dim=-1) > 0).all())
+    t = grids.refit_matrix(torch.randn(2, 500), SplineActivation(2).grid, d, 3); assert t.shape == (2, 8, 8), t.shape
+    r = grids.change_report(torch.ones(4), torch.ones(4)); assert r == dict(rms=0., max=0.), r
+def _update():
+    a = SplineActivation(3); x = torch.randn(16, 3, 4, 4) * 2
+    rep = a.update_grid(x); assert set(rep) >= {'rms', 'max'} and a.grid.shape[0] == 3, (rep, a.grid.shape)
+    x = torch.randn(64, 1, 8, 8); y = (x.mean((1, 2, 3)) > 0).long(); m = small_model()
+    from ckan_nb.train import CKANTrainer
+    CKANTrainer(m, device='cpu', scheduler=None, progress=False, seed=0,
+                callbacks=[grids.GridUpdate(every=1, grid_eps=1.)]).fit(DataLoader(TensorDataset(x, y), batch_size=32), epochs=1)
+    assert m[1].grid.dim() == 2                                      # one grid per channel now
+check('grids.extend_grid', _extend)
+check('grids.extended_knots', _knots); done.update({'grids.data_grid', 'grids.refit_matrix', 'grids.change_report'})
+check('grids.GridUpdate', _update)
 check('grids.refine_grid', _refine)
 check('grids.insert_knots', _insert)
 check('grids.AdaptiveSplineActivation', _adaptive)
@@ -102,7 +122,14 @@ def _save():
 check('benchmark.save_results', _save)
 check('benchmark.main', lambda: benchmark.main(['--dataset', 'digits', '--models', 'cnn_small', '--epochs', '1', '--batch-size', '32',
                                                '--train-size', '64', '--valid-size', '32', '--test-size', '32', '--model-arg', 'padding=1',
-                                               '--inference-repeats', '1', '--root', str(out / 'data'), '--out', str(out / 'cli'), '--no-progress']))
+                                               '--inference-repeats', '1', '--root', str(out / 'data'), '--download', '--out', str(out / 'cli'),
+                                               '--no-progress']))
+def _study():
+    study = benchmark.load_study()                                   # the Fashion-MNIST study, packaged with the library
+    rows = benchmark.summarize_study(study); assert rows and all(r['family'] in benchmark.STUDY_FAMILIES for r in rows)
+    by_size = benchmark.study_by_size(rows); assert by_size[0]['size'] == '7k' and 'conv_spline' in by_size[0], by_size[0].keys()
+check('benchmark.load_study', _study); done.update({'benchmark.summarize_study', 'benchmark.study_by_size', 'benchmark.STUDY_FAMILIES'})
+check('benchmark.count_multiply_adds', lambda: benchmark.count_multiply_adds(nn.Conv2d(1, 2, 3), (1, 5, 5)) == 2 * 9 * 9 or 1 / 0)
 
 for mod, prefix in ((interpret, 'interpret'), (grids, 'grids'), (benchmark, 'benchmark')):
     missing = [n for n in mod.__all__ if f'{prefix}.{n}' not in done]
