@@ -258,8 +258,10 @@ def _check_int(name, value, low, none_ok=False):
     return int(value)
 
 def _loader(ds, batch_size, shuffle, num_workers, pin_memory, seed):
+    # Workers are not persistent: each epoch's workers are seeded from the loader's generator, so a run resumed from a
+    # checkpoint (which holds that generator's state) augments exactly as the uninterrupted run would.
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, pin_memory=pin_memory,
-                      persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed) if shuffle else None)
+                      persistent_workers=False, generator=torch.Generator().manual_seed(seed) if shuffle else None)
 
 # %% ../nbs/06_data.ipynb #7cfe0fc2
 def get_dataloaders(name:str,                    # a key of `DATASETS`: 'fashion_mnist', 'mnist', 'cifar10' or 'digits'
