@@ -45,13 +45,13 @@ SCHEDULE = dict(scheduler='cosine', gamma=0.01)        # step_size = the run's e
 
 def models()->dict:
     "model id -> dict(family, size, name, width, parameters, kind): every model of the study, widths matched to the sizes."
-    from ckan_nb.models import get_model, count_parameters, match_width
+    from ckan_nb.models import build_model, count_parameters, match_width
     out = {}
-    for size, target in SIZES.items():
+    for size, target in SIZES.items():                          # build_model's default data: 1x28x28 images, 10 classes
         for family, (name, kind) in FAMILIES.items():
-            width = round(match_width(lambda w: get_model(name, width=w), target), 4)
+            width = round(match_width(lambda w: build_model(name, width=w), target), 4)
             out[f'{family}_{size}'] = dict(family=family, size=size, name=name, kind=kind, width=width,
-                                           parameters=count_parameters(get_model(name, width=width)))
+                                           parameters=count_parameters(build_model(name, width=width)))
     return out
 
 def setting_id(lr, spline_lr)->str: return f'lr{lr:g}' + (f'_slr{spline_lr:g}' if spline_lr else '')
@@ -86,7 +86,7 @@ def _atomic_write(path:Path, obj):
 
 def train_one(path:Path, model_id:str, lr:float, spline_lr, seed:int, m:dict, phase:str, threads:int):
     import torch
-    from ckan_nb.models import get_model, count_parameters
+    from ckan_nb.models import build_model, count_parameters
     from ckan_nb.data import get_dataloaders
     from ckan_nb.train import CKANTrainer
     torch.set_num_threads(threads)
@@ -95,7 +95,7 @@ def train_one(path:Path, model_id:str, lr:float, spline_lr, seed:int, m:dict, ph
                           train_size=TUNE_TRAIN if phase == 'tune' else None)
     dls.train.generator.manual_seed(seed)                       # the same batches, in the same order, for every model
     torch.manual_seed(seed)
-    model = get_model(m['name'], width=m['width'])
+    model = build_model(m['name'], dls.in_channels, dls.num_classes, dls.image_size, width=m['width'])
     trainer = CKANTrainer(model, lr=lr, spline_lr=spline_lr or lr, seed=seed, progress=False, step_size=epochs, **SCHEDULE)
     t0 = time.perf_counter()
     history = trainer.fit(dls.train, dls.valid, epochs)
@@ -139,7 +139,7 @@ def worker(phase:str, threads:int):
 def timing(rounds:int=5, steps:int=10):
     "Quiet-machine timing of every model of the study in one process: interleaved rounds, medians over rounds."
     import torch, torch.nn.functional as F
-    from ckan_nb.models import get_model
+    from ckan_nb.models import build_model
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     ms, steps_per_epoch = models(), -(-54_000 // BATCH)
     todo = [i for i in ms if not (OUT / f'timing-{i}.json').exists()]
@@ -154,7 +154,7 @@ def timing(rounds:int=5, steps:int=10):
     nets, opts, times = {}, {}, {i: dict(step=[], b256=[], b1=[]) for i in todo}
     for i in todo:
         torch.manual_seed(0)
-        nets[i] = get_model(ms[i]['name'], width=ms[i]['width'])
+        nets[i] = build_model(ms[i]['name'], width=ms[i]['width'])
         opts[i] = torch.optim.AdamW(nets[i].parameters(), 1e-3)
     for _ in range(rounds):                  # interleaved: a slow spell of the machine hits every model alike
         for i in todo:

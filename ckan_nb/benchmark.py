@@ -4,14 +4,14 @@
 
 # %% ../nbs/09_benchmark.ipynb #9a9e885f
 from __future__ import annotations
-import argparse, ast, json, math, platform, statistics, time
+import argparse, json, math, platform, statistics, time
 from pathlib import Path
 import importlib.resources
 import torch
 import torch.nn as nn
 from torch import Tensor
 import matplotlib.pyplot as plt
-from .models import MODELS, get_model, model_data_kwargs, count_parameters
+from .models import MODELS, build_model, parse_model_args, model_arguments, count_parameters
 from .data import get_dataloaders, dataset_info
 from .train import CKANTrainer
 from .activations import SplineModule
@@ -32,14 +32,9 @@ def _check_models(models)->list:
     if len(set(models)) != len(models): raise ValueError(f"models must not repeat a name, got {models}")
     return models
 
-def _model_kwargs(name:str, dls, model_kwargs:dict|None)->dict:
-    "Keyword arguments of `get_model(name, ...)` for the data of `dls`: data shape, then common, then per-model `model_kwargs`."
-    model_kwargs = dict(model_kwargs or {})
-    kw = model_data_kwargs(name, dls.in_channels, dls.num_classes, dls.image_size)
-    kw.update({k: v for k, v in model_kwargs.items() if k not in MODELS})
-    per_model = model_kwargs.get(name, {})
-    if not isinstance(per_model, dict): raise ValueError(f"model_kwargs[{name!r}] must be a dict of keyword arguments, got {per_model!r}")
-    return kw | per_model
+def _build(name:str, dls, model_kwargs:dict|None)->nn.Module:
+    "Model `name` for the data of `dls`, with `model_kwargs` as `build_model` takes them."
+    return build_model(name, dls.in_channels, dls.num_classes, dls.image_size, **(model_kwargs or {}))
 
 # %% ../nbs/09_benchmark.ipynb #f9957f92
 def measure_inference_time(model:nn.Module,
@@ -117,7 +112,7 @@ def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names 
                               spline_lr:float=1e-2,         # learning rate of spline coefficients
                               out_dir=None,                 # if given: write results.json, results.md, metrics.png, curves.png there
                               progress:bool=True,           # progress bars and a line per epoch
-                              model_kwargs:dict|None=None,  # more `get_model` arguments: for all models, or {name: {...}} for one
+                              model_kwargs:dict|None=None,  # more `build_model` arguments: for all models, or {name: {...}} for one
                               trainer_kwargs:dict|None=None,  # more `CKANTrainer` arguments (smoothness, scheduler, ...)
                               inference_batch_size:int=256, # images per timed batch
                               inference_repeats:int=20,     # timed batches (the median is reported)
@@ -128,7 +123,7 @@ def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names 
     models = _check_models(models)
     dls = get_dataloaders(dataset, root=root, batch_size=batch_size, train_size=train_size, valid_size=valid_size,
                           test_size=test_size, seed=seed)
-    for name in models: get_model(name, **_model_kwargs(name, dls, model_kwargs))   # bad arguments fail before any training
+    for name in models: _build(name, dls, model_kwargs)          # bad arguments fail before any training
     images = _fixed_batch(dls.test, inference_batch_size)
     config = dict(dataset=dls.name, epochs=epochs, batch_size=batch_size, seed=seed, lr=lr, spline_lr=spline_lr,
                   train_images=len(dls.train.dataset), valid_images=len(dls.valid.dataset) if dls.valid else 0,
@@ -138,7 +133,7 @@ def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names 
     table, histories = [], {}
     for name in models:
         torch.manual_seed(seed)
-        model = get_model(name, **_model_kwargs(name, dls, model_kwargs))
+        model = _build(name, dls, model_kwargs)
         if dls.train.generator is not None: dls.train.generator.manual_seed(seed)   # the same batches, in the same order, for every model
         trainer = CKANTrainer(model, device=device, lr=lr, spline_lr=spline_lr, progress=progress, seed=seed, **(trainer_kwargs or {}))
         config['device'] = str(trainer.device)
@@ -213,25 +208,36 @@ def save_results(results:dict, out_dir)->dict:
     return {k: str(v) for k, v in files.items()}
 
 # %% ../nbs/09_benchmark.ipynb #92c03b94
-def _parse_model_args(items:list, parser)->dict:
-    "['padding=1', 'cnn_small.width=2'] -> {'padding': 1, 'cnn_small': {'width': 2}}"
-    kw = {}
-    for item in items or []:
-        key, sep, value = item.partition('=')
-        if not sep or not key: parser.error(f"--model-arg must look like KEY=VALUE or MODEL.KEY=VALUE, got {item!r}")
-        try: value = ast.literal_eval(value)
-        except (ValueError, SyntaxError): pass                     # a plain string, e.g. activation=gelu
-        name, dot, k = key.rpartition('.')
-        if dot:
-            if name not in MODELS: parser.error(f"--model-arg {item!r}: unknown model {name!r}")
-            kw.setdefault(name, {})[k] = value
-        else: kw[key] = value
-    return kw
+#| code-fold: true
+def _compare_parser(prog:str)->argparse.ArgumentParser:
+    "The options of `python -m ckan_nb.benchmark` (and `ckan-nb compare`)."
+    p = argparse.ArgumentParser(prog=prog,
+                                description='Train models on the same data with the same seed; compare test accuracy, parameters, training and inference time.')
+    p.add_argument('--dataset', default='fashion_mnist', help='fashion_mnist, mnist, cifar10 or digits (default: %(default)s)')
+    p.add_argument('--models', nargs='+', default=['ckan_small', 'cnn_small_prelu'], metavar='MODEL',
+                   help=f"models to compare (default: %(default)s); one of: {', '.join(sorted(MODELS))}")
+    p.add_argument('--epochs', type=int, default=3, help='training epochs, the same for every model (default: %(default)s)')
+    p.add_argument('--batch-size', type=int, default=128, help='default: %(default)s')
+    p.add_argument('--train-size', type=int, default=10_000, help='training images; 0 for all (default: %(default)s)')
+    p.add_argument('--valid-size', type=int, default=1_000, help='validation images, evaluated after every epoch (default: %(default)s)')
+    p.add_argument('--test-size', type=int, help='test images (default: all)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the split, batch order, initialisation and training (default: %(default)s)')
+    p.add_argument('--lr', type=float, default=1e-3, help='learning rate of all but spline coefficients (default: %(default)s)')
+    p.add_argument('--spline-lr', type=float, default=1e-2, help='learning rate of spline coefficients (default: %(default)s)')
+    p.add_argument('--model-arg', action='append', metavar='[MODEL.]KEY=VALUE', help='a model argument for every model (padding=1) or for one (cnn_small.width=2); repeatable')
+    p.add_argument('--inference-batch-size', type=int, default=256, help='images per timed batch (default: %(default)s)')
+    p.add_argument('--inference-repeats', type=int, default=20, help='timed batches; the median is reported (default: %(default)s)')
+    p.add_argument('--root', help='data folder (default: $CKAN_NB_DATA or ~/.cache/ckan_nb/data); it must exist unless --download')
+    p.add_argument('--download', action='store_true', help='create --root if needed and download the data into it')
+    p.add_argument('--device', help="e.g. cpu or cuda (default: cuda if available)")
+    p.add_argument('--out', help='folder for results.json, results.md, metrics.png and curves.png')
+    p.add_argument('--no-progress', action='store_true', help='no progress bars or per-epoch lines')
+    return p
 
-def _check_options(a, p):
-    "Every user error of `main`'s options, reported by `p.error` (exit 2) before any model trains."
-    from pathlib import Path
-    from ckan_nb.models import model_arguments
+def _parse_options(argv, prog)->tuple:
+    "`main`'s options and model arguments; every user error is reported by the parser (exit 2) before any model trains."
+    p = _compare_parser(prog)
+    a = p.parse_args(argv)
     for opt, low in (('epochs', 1), ('batch_size', 1), ('train_size', 0), ('valid_size', 0), ('test_size', 1),
                      ('inference_batch_size', 1), ('inference_repeats', 1)):
         v = getattr(a, opt)
@@ -247,44 +253,22 @@ def _check_options(a, p):
         if device.type == 'cuda' and not torch.cuda.is_available(): p.error(f"--device {a.device!r}: CUDA is not available on this machine")
     if a.root is not None and not Path(a.root).expanduser().is_dir() and not a.download:
         p.error(f"--root {a.root!r} does not exist; create it, or add --download to create it and download the data into it")
-    model_kwargs = _parse_model_args(a.model_arg, p)
-    for name in a.models:
-        kw = model_data_kwargs(name, info.in_channels, info.num_classes, info.image_size)
-        kw |= {k: v for k, v in model_kwargs.items() if k not in MODELS} | model_kwargs.get(name, {})
-        bad = [k for k in kw if k not in model_arguments(name)]
+    model_kwargs = parse_model_args(a.model_arg, a.models, p)
+    for name in a.models:                                           # unknown arguments, and values a model rejects, before training
+        own = {k for k in model_kwargs if k not in MODELS} | set(model_kwargs.get(name, {}))
+        bad = sorted(own - set(model_arguments(name)))
         if bad: p.error(f"--model-arg {bad[0]}=...: model {name!r} takes no argument {bad[0]!r}; give it to one model as MODEL.KEY=VALUE, "
                         f"or use one of: {', '.join(model_arguments(name))}")
-        try: get_model(name, **kw)                                   # values a model rejects (e.g. images too small), before training
+        try: build_model(name, info.in_channels, info.num_classes, info.image_size, **model_kwargs)
         except ValueError as e: p.error(f"model {name!r}: {e}")
-    return model_kwargs
+    return a, model_kwargs
 
+# %% ../nbs/09_benchmark.ipynb #c09a0001
 def main(argv:list|None=None,                    # arguments without the program name (default: `sys.argv[1:]`)
          prog:str='python -m ckan_nb.benchmark', # the program name in usage and error lines
         )->dict:
     "`python -m ckan_nb.benchmark`: run `evaluate_ckan_performance`, print the table and where the files are; return the results."
-    p = argparse.ArgumentParser(prog=prog,
-                                description='Train models on the same data with the same seed; compare test accuracy, parameters, training and inference time.')
-    p.add_argument('--dataset', default='fashion_mnist', help='fashion_mnist, mnist, cifar10 or digits (default: %(default)s)')
-    p.add_argument('--models', nargs='+', default=['ckan_small', 'cnn_small_prelu'], metavar='MODEL',
-                   help=f"models to compare (default: %(default)s); one of: {', '.join(sorted(MODELS))}")
-    p.add_argument('--epochs', type=int, default=3, help='training epochs, the same for every model (default: %(default)s)')
-    p.add_argument('--batch-size', type=int, default=128, help='default: %(default)s')
-    p.add_argument('--train-size', type=int, default=10_000, help='training images; 0 for all (default: %(default)s)')
-    p.add_argument('--valid-size', type=int, default=1_000, help='validation images, evaluated after every epoch (default: %(default)s)')
-    p.add_argument('--test-size', type=int, help='test images (default: all)')
-    p.add_argument('--seed', type=int, default=0, help='seed of the split, batch order, initialisation and training (default: %(default)s)')
-    p.add_argument('--lr', type=float, default=1e-3, help='learning rate of all but spline coefficients (default: %(default)s)')
-    p.add_argument('--spline-lr', type=float, default=1e-2, help='learning rate of spline coefficients (default: %(default)s)')
-    p.add_argument('--model-arg', action='append', metavar='[MODEL.]KEY=VALUE', help='a model argument, e.g. padding=1 or cnn_small.width=2')
-    p.add_argument('--inference-batch-size', type=int, default=256, help='images per timed batch (default: %(default)s)')
-    p.add_argument('--inference-repeats', type=int, default=20, help='timed batches; the median is reported (default: %(default)s)')
-    p.add_argument('--root', help='data folder (default: $CKAN_NB_DATA or ~/.cache/ckan_nb/data); it must exist unless --download')
-    p.add_argument('--download', action='store_true', help='create --root if needed and download the data into it')
-    p.add_argument('--device', help="e.g. cpu or cuda (default: cuda if available)")
-    p.add_argument('--out', help='folder for results.json, results.md, metrics.png and curves.png')
-    p.add_argument('--no-progress', action='store_true', help='no progress bars or per-epoch lines')
-    a = p.parse_args(argv)
-    model_kwargs = _check_options(a, p)
+    a, model_kwargs = _parse_options(argv, prog)
     results = evaluate_ckan_performance(a.models, a.dataset, epochs=a.epochs, batch_size=a.batch_size, train_size=a.train_size or None,
                                         valid_size=a.valid_size, test_size=a.test_size, seed=a.seed, lr=a.lr, spline_lr=a.spline_lr,
                                         out_dir=a.out, progress=not a.no_progress, model_kwargs=model_kwargs,
@@ -325,14 +309,13 @@ def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) p
                          test_std=statistics.stdev(accs) if len(accs) > 1 else float('nan'),
                          valid_curve=[statistics.mean(v) for v in zip(*curves)], epochs=first['epochs'],
                          train_images=first['train_images'],
-                         multiply_adds=count_multiply_adds(get_model(first['model'], width=first['width']), tuple(input_shape)),
+                         multiply_adds=count_multiply_adds(build_model(first['model'], width=first['width']), tuple(input_shape)),
                          seconds_per_epoch=t.get('seconds_per_epoch'), inference_ms_b256=t.get('inference_ms_per_image_b256'),
                          inference_ms_b1=t.get('inference_ms_per_image_b1'), cpu=t.get('cpu_flags') or first.get('cpu_flags')))
     smallest = {}
     for r in rows: smallest[r['size']] = min(smallest.get(r['size'], r['parameters']), r['parameters'])
     fam = lambda f: STUDY_FAMILIES.index(f) if f in STUDY_FAMILIES else len(STUDY_FAMILIES)
     return sorted(rows, key=lambda r: (smallest[r['size']], fam(r['family'])))
-
 
 # %% ../nbs/09_benchmark.ipynb #1ac79b3f
 def study_by_size(rows:list, # rows of `summarize_study`

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, sys
 from pathlib import Path
 import ckan_nb
-from .models import MODELS, get_model, model_data_kwargs, count_parameters
+from .models import MODELS, build_model, count_parameters
 from .data import DATASETS, DatasetNotFoundError
 from .activations import kernel_status
 import ckan_nb.conv                 # registers the 'basis_expansion' kernel
@@ -30,7 +30,7 @@ def list_models(in_channels:int=1,   # image channels
     "Print every model of `MODELS` with its parameter count for that input and number of classes, or why it cannot be built."
     counts, notes = {}, {}
     for n in sorted(MODELS):
-        try: counts[n] = count_parameters(get_model(n, **model_data_kwargs(n, in_channels, num_classes, image_size)))
+        try: counts[n] = count_parameters(build_model(n, in_channels, num_classes, image_size))
         except ValueError as e:
             if 'image_size' not in str(e): raise                   # a bad channel or class count: the caller's error
             counts[n], notes[n] = None, str(e)

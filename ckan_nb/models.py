@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_models.ipynb #b604e0f6
 from __future__ import annotations
-import inspect, math, numbers
+import ast, inspect, math, numbers
 from functools import partial
 import torch
 import torch.nn as nn
@@ -16,7 +16,7 @@ from .conv import ConvKANBlock, ConvKANLayer, KANConv2d
 
 # %% auto #0
 __all__ = ['MODELS', 'count_parameters', 'scaled', 'CNNBlock', 'CKAN', 'TraditionalCNN', 'MultiScaleCKAN', 'resnet18',
-           'SmallConvNet', 'match_width', 'model_arguments', 'get_model', 'model_data_kwargs']
+           'SmallConvNet', 'match_width', 'model_arguments', 'get_model', 'build_model', 'parse_model_args']
 
 # %% ../nbs/05_models.ipynb #7750c18b
 def count_parameters(model:nn.Module, trainable_only:bool=True)->int:
@@ -241,9 +241,42 @@ def get_model(name:str, **kwargs)->nn.Module:
     if unknown: raise ValueError(f"model {name!r} takes no argument {unknown[0]!r}; it takes: {', '.join(allowed)}")
     return MODELS[name](**kwargs)
 
-def model_data_kwargs(name:str, in_channels:int, num_classes:int, image_size:int)->dict:
+def _data_kwargs(name:str, in_channels:int, num_classes:int, image_size:int)->dict:
     "The data-dependent arguments of `get_model(name, ...)`: channels and classes, plus the image size the small models need."
-    if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose one of {', '.join(sorted(MODELS))}")
     kw = dict(in_channels=in_channels, num_classes=num_classes)
     if MODELS[name] not in (CKAN, MultiScaleCKAN, TraditionalCNN, resnet18): kw['image_size'] = image_size   # they flatten, not pool
+    return kw
+
+# %% ../nbs/05_models.ipynb #c05d0a03
+def build_model(name:str,          # a key of `MODELS`
+                in_channels:int=1, # image channels
+                num_classes:int=10,
+                image_size:int=28, # image height = width
+                **model_args,      # more arguments of the model; under a model's name (`cnn_small={'width': 2}`) for that model only
+               )->nn.Module:
+    "Model `name` for `(in_channels, image_size, image_size)` images and `num_classes` classes, with `model_args` (checked by `get_model`)."
+    for k, v in model_args.items():
+        if k in MODELS and not isinstance(v, dict): raise ValueError(f"model_args[{k!r}] must be a dict of {k}'s arguments, got {v!r}")
+    own = {k: v for k, v in model_args.items() if k not in MODELS} | model_args.get(name, {})
+    return get_model(name, **_data_kwargs(name, in_channels, num_classes, image_size) | own)
+
+# %% ../nbs/05_models.ipynb #c05d0a06
+def parse_model_args(items:list|None, # strings KEY=VALUE or MODEL.KEY=VALUE
+                     models=None,     # the models a MODEL prefix may name (default: every model of `MODELS`)
+                     parser=None,     # an argparse parser: report a bad item with `parser.error` (exit 2) instead of ValueError
+                    )->dict:          # {KEY: value, MODEL: {KEY: value}}, as `build_model` takes them
+    "`--model-arg` items as arguments of `build_model`: ['padding=1', 'cnn_small.width=2'] -> {'padding': 1, 'cnn_small': {'width': 2}}."
+    models, kw = list(MODELS if models is None else models), {}
+    def fail(msg):
+        if parser is not None: parser.error(msg)
+        raise ValueError(msg)
+    for item in items or []:
+        key, sep, value = item.partition('=')
+        name, dot, key = key.rpartition('.')
+        if not sep or not key.isidentifier(): fail(f"--model-arg must look like KEY=VALUE or MODEL.KEY=VALUE, got {item!r}")
+        if dot and name not in models: fail(f"--model-arg {item!r}: {name!r} is not a model here; use one of {', '.join(models)}")
+        try: value = ast.literal_eval(value)
+        except (ValueError, SyntaxError): pass                     # a plain string, e.g. activation=gelu
+        (kw.setdefault(name, {}) if dot else kw)[key] = value
     return kw

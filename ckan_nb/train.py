@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_trainer.ipynb #c9249486
 from __future__ import annotations
-import argparse, ast, hashlib, json, math, numbers, os, random, sys, tempfile, time
+import argparse, hashlib, json, math, numbers, os, random, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,13 +17,13 @@ from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm import tqdm
 from .activations import SplineModule
-from .models import MODELS, get_model, model_data_kwargs, count_parameters
+from .models import MODELS, build_model, parse_model_args, count_parameters
 from .data import get_dataloaders, DatasetNotFoundError
 
 # %% auto #0
 __all__ = ['SCHEDULERS', 'is_spline_module', 'spline_modules', 'spline_smoothness', 'lr_factor', 'NonFiniteLossError',
            'distributed_env', 'ShardSampler', 'distributed_loader', 'GroupOptimizer', 'GroupScheduler', 'rng_state',
-           'set_rng_state', 'CKANTrainer', 'parameter_digest', 'format_epoch', 'parse_model_args', 'main']
+           'set_rng_state', 'CKANTrainer', 'parameter_digest', 'format_epoch', 'main']
 
 # %% ../nbs/07_trainer.ipynb #905cbd0a
 def is_spline_module(module:nn.Module)->bool:
@@ -464,40 +464,17 @@ def format_epoch(h:dict)->str:
     valid = f" | valid loss {h['valid_loss']:.4f} acc {h['valid_acc']:.2%}" if h['valid_loss'] is not None else ''
     return f"epoch {h['epoch']:3d} | train loss {h['train_loss']:.4f} acc {h['train_acc']:.2%}{valid} | {h['seconds']:.1f}s"
 
-# %% ../nbs/07_trainer.ipynb #578d8678
-def _build_model(name, dls, width=None, grid_size=None, model_kwargs=None):
-    kw = model_data_kwargs(name, dls.in_channels, dls.num_classes, dls.image_size) | (model_kwargs or {})
-    if width is not None: kw['width'] = width
-    if grid_size is not None: kw['grid_size'] = grid_size
-    return get_model(name, **kw)
-
 # %% ../nbs/07_trainer.ipynb #1bc8fbf6
-def parse_model_args(items:list|None, # strings KEY=VALUE; VALUE is a Python literal (1, 0.5, (5, 10)) or else a plain string
-                     parser=None,     # an argparse parser: report a malformed item with `parser.error` (exit 2) instead of ValueError
-                    )->dict:          # {KEY: value}
-    "`--model-arg` items as keyword arguments: ['padding=1', 'activation=gelu'] -> {'padding': 1, 'activation': 'gelu'}."
-    kw = {}
-    for item in items or []:
-        key, sep, value = item.partition('=')
-        if not sep or not key.isidentifier():
-            msg = f"--model-arg must look like KEY=VALUE, got {item!r}"
-            if parser is not None: parser.error(msg)
-            raise ValueError(msg)
-        try: value = ast.literal_eval(value)
-        except (ValueError, SyntaxError): pass                     # a plain string, e.g. activation=gelu
-        kw[key] = value
-    return kw
-
-def main(argv:list|None=None,               # arguments without the program name (default: `sys.argv[1:]`)
-         prog:str='python -m ckan_nb.train', # the program name in usage and error lines
-        )->dict:
-    "Train a model on a dataset from the command line (also under `torchrun`); returns this rank's results. User errors exit 2."
+#| code-fold: true
+def _train_parser(prog:str)->argparse.ArgumentParser:
+    "The options of `python -m ckan_nb.train` (and `ckan-nb train`)."
     p = argparse.ArgumentParser(prog=prog, description='Train a CKAN or a baseline with CKANTrainer.')
     p.add_argument('--dataset', default='digits'); p.add_argument('--model', default='ckan')
     p.add_argument('--root', help='data folder (default: $CKAN_NB_DATA or ~/.cache/ckan_nb/data); it must exist unless --download')
     p.add_argument('--download', action='store_true', help='create --root if needed and download the data into it')
-    p.add_argument('--width', type=float); p.add_argument('--grid-size', type=int)
-    p.add_argument('--model-arg', action='append', metavar='KEY=VALUE', help='another model argument, e.g. padding=1 (repeatable)')
+    p.add_argument('--model-arg', action='append', metavar='KEY=VALUE',
+                   help="a model argument, e.g. padding=1 or grid_range='(-2, 2)' (repeatable); `ckan-nb models` lists the models")
+    p.add_argument('--width', type=float, help='shorthand for --model-arg width=W'); p.add_argument('--grid-size', type=int, help='shorthand for --model-arg grid_size=G')
     p.add_argument('--augment', action='store_true', help='random crops and flips of the training images')
     p.add_argument('--epochs', type=int, default=1); p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3); p.add_argument('--spline-lr', type=float, default=1e-2)
@@ -509,19 +486,36 @@ def main(argv:list|None=None,               # arguments without the program name
     p.add_argument('--train-size', type=int); p.add_argument('--valid-size', type=int); p.add_argument('--test-size', type=int)
     p.add_argument('--num-workers', type=int); p.add_argument('--checkpoint-dir'); p.add_argument('--resume', help='checkpoint to continue from')
     p.add_argument('--out', help='folder for the results: rank{RANK}.json'); p.add_argument('--no-progress', action='store_true')
+    return p
+
+def _model_args(a, p)->dict:
+    "`--model-arg` items, with the `--width` and `--grid-size` shorthands, as `build_model` arguments; a clash is a usage error."
+    model_args = parse_model_args(a.model_arg, [a.model], p)
+    for key in ('width', 'grid_size'):
+        if getattr(a, key) is None: continue
+        if key in model_args: p.error(f"--{key.replace('_', '-')} and --model-arg {key}=... both given; give one")
+        model_args[key] = getattr(a, key)
+    return model_args
+
+# %% ../nbs/07_trainer.ipynb #c07a0001
+def main(argv:list|None=None,               # arguments without the program name (default: `sys.argv[1:]`)
+         prog:str='python -m ckan_nb.train', # the program name in usage and error lines
+        )->dict:
+    "Train a model on a dataset from the command line (also under `torchrun`); returns this rank's results. User errors exit 2."
+    p = _train_parser(prog)
     a = p.parse_args(argv)
     if a.epochs < 1: p.error(f"--epochs must be >= 1, got {a.epochs}")
     if a.root is not None and not Path(a.root).expanduser().is_dir() and not a.download:
         p.error(f"--root {a.root!r} does not exist; create it, or add --download to create it and download the data into it")
     if a.resume is not None and not Path(a.resume).is_file(): p.error(f"--resume {a.resume!r}: no such file")
-    model_kwargs = parse_model_args(a.model_arg, p)
+    model_args = _model_args(a, p)
     try:                                                            # every user error is found here, before any training
         if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose one of {', '.join(sorted(MODELS))}")
         dls = get_dataloaders(a.dataset, root=a.root, batch_size=a.batch_size, valid_fraction=a.valid_fraction, seed=a.seed,
                               augment=a.augment, train_size=a.train_size, valid_size=a.valid_size, test_size=a.test_size,
                               num_workers=a.num_workers)
         torch.manual_seed(a.seed)
-        model = _build_model(a.model, dls, a.width, a.grid_size, model_kwargs)
+        model = build_model(a.model, dls.in_channels, dls.num_classes, dls.image_size, **model_args)
         trainer = CKANTrainer(model, lr=a.lr, spline_lr=a.spline_lr, weight_decay=a.weight_decay, smoothness=a.smoothness,
                               scheduler=None if a.scheduler == 'none' else a.scheduler, step_size=a.step_size, gamma=a.gamma,
                               grad_clip=a.grad_clip, checkpoint_dir=a.checkpoint_dir, progress=not a.no_progress, seed=a.seed)
