@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_trainer.ipynb #c9249486
 from __future__ import annotations
-import argparse, hashlib, json, math, numbers, os, random, sys, tempfile, time
+import argparse, contextlib, hashlib, json, math, numbers, os, random, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -188,6 +188,7 @@ class CKANTrainer:
                  progress:bool=True,         # progress bar and a line per epoch (rank 0 only)
                  callbacks=(),               # objects with any of on_fit_begin, on_epoch_begin, on_batch_end, on_epoch_end, on_fit_end
                  seed:int|None=None,         # seed torch's generator for training (dropout, ...): seed + rank
+                 amp:str|None=None,          # mixed precision: 'bf16', or 'fp16' (with a GradScaler); None or False: float32
                 ):
         if not isinstance(model, nn.Module): raise ValueError(f"model must be an nn.Module, got {type(model).__name__}")
         self.lr, self.spline_lr = _check_real('lr', lr, 0, False), _check_real('spline_lr', spline_lr, 0, False)
@@ -199,34 +200,49 @@ class CKANTrainer:
         seed = _check_int('seed', seed, 0, none_ok=True)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
         self.progress, self.callbacks = progress, list(callbacks)
-        self.rank, self.world_size, self.local_rank = distributed_env()
-        self.distributed = self.world_size > 1
-        if device is None: device = (f'cuda:{self.local_rank}' if self.distributed else 'cuda') if torch.cuda.is_available() else 'cpu'
-        self.device = torch.device(device)
-        if self.distributed:
-            if self.device.type == 'cuda': torch.cuda.set_device(self.device)
-            if not dist.is_initialized(): dist.init_process_group(backend='nccl' if self.device.type == 'cuda' else 'gloo')
-        if seed is not None: torch.manual_seed(seed + self.rank)
-        self.seed = seed or 0
-        self.module = model.to(self.device)       # the model itself; `self.model` is what training calls (DDP-wrapped when distributed)
-        self.model = (DistributedDataParallel(self.module, device_ids=[self.device] if self.device.type == 'cuda' else None)
-                      if self.distributed else self.module)
-        spline_ids = {id(m.coefficients) for m in spline_modules(self.module)}
-        params = [p for p in self.module.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW([dict(params=[p for p in params if id(p) not in spline_ids], lr=self.lr, name='base'),
-                                            dict(params=[p for p in params if id(p) in spline_ids], lr=self.spline_lr, name='spline')],
-                                           weight_decay=self.weight_decay)
-        self.conv_optimizer, self.spline_optimizer = GroupOptimizer(self.optimizer, 0), GroupOptimizer(self.optimizer, 1)   # the article's names
-        self.scheduler_kind = scheduler
-        factor = lambda e: lr_factor(scheduler, e, self.step_size, self.gamma)
-        self.scheduler_conv, self.scheduler_spline = GroupScheduler(self.conv_optimizer, factor), GroupScheduler(self.spline_optimizer, factor)
-        self.scheduler = _Schedulers(self.scheduler_conv, self.scheduler_spline) if scheduler else None
-        self.criterion = nn.CrossEntropyLoss()
+        if not (amp is None or amp is False or (isinstance(amp, str) and amp in ('bf16', 'fp16'))):
+            raise ValueError(f"amp must be None, False, 'bf16' or 'fp16', got {amp!r}")
+        self._place(model, device, seed)          # the device, the processes (DDP) and this rank's seed
+        self._make_optimizer(scheduler)           # AdamW with a 'base' and a 'spline' group, their schedules, the loss
+        self.amp, self.scaler = amp or None, torch.amp.GradScaler(self.device.type, enabled=amp == 'fp16')   # bf16 needs no scaler
         self.epoch, self.batch, self.history, self.best_valid_acc, self.stop_training = 0, 0, [], None, False
         self._loader_rng = None                    # loader generator states from a checkpoint, for the next `fit`
 
     @property
     def is_main(self)->bool: return self.rank == 0
+
+# %% ../nbs/07_trainer.ipynb #c07b0001
+#| code-fold: true
+@patch
+def _place(self:CKANTrainer, model:nn.Module, device, seed:int|None):
+    "Pick the device (the local rank's GPU under torchrun), set up `torch.distributed` and DDP, seed this rank, move the model."
+    self.rank, self.world_size, self.local_rank = distributed_env()
+    self.distributed = self.world_size > 1
+    if device is None: device = (f'cuda:{self.local_rank}' if self.distributed else 'cuda') if torch.cuda.is_available() else 'cpu'
+    self.device = torch.device(device)
+    if self.distributed:
+        if self.device.type == 'cuda': torch.cuda.set_device(self.device)
+        if not dist.is_initialized(): dist.init_process_group(backend='nccl' if self.device.type == 'cuda' else 'gloo')
+    if seed is not None: torch.manual_seed(seed + self.rank)
+    self.seed = seed or 0
+    self.module = model.to(self.device)       # the model itself; `self.model` is what training calls (DDP-wrapped when distributed)
+    self.model = (DistributedDataParallel(self.module, device_ids=[self.device] if self.device.type == 'cuda' else None)
+                  if self.distributed else self.module)
+
+@patch
+def _make_optimizer(self:CKANTrainer, scheduler:str|None):
+    "One AdamW with a 'base' and a 'spline' group, the article's per-group views and schedules, and the loss."
+    spline_ids = {id(m.coefficients) for m in spline_modules(self.module)}
+    params = [p for p in self.module.parameters() if p.requires_grad]
+    self.optimizer = torch.optim.AdamW([dict(params=[p for p in params if id(p) not in spline_ids], lr=self.lr, name='base'),
+                                        dict(params=[p for p in params if id(p) in spline_ids], lr=self.spline_lr, name='spline')],
+                                       weight_decay=self.weight_decay)
+    self.conv_optimizer, self.spline_optimizer = GroupOptimizer(self.optimizer, 0), GroupOptimizer(self.optimizer, 1)   # the article's names
+    self.scheduler_kind = scheduler
+    factor = lambda e: lr_factor(scheduler, e, self.step_size, self.gamma)
+    self.scheduler_conv, self.scheduler_spline = GroupScheduler(self.conv_optimizer, factor), GroupScheduler(self.spline_optimizer, factor)
+    self.scheduler = _Schedulers(self.scheduler_conv, self.scheduler_spline) if scheduler else None
+    self.criterion = nn.CrossEntropyLoss()
 
 # %% ../nbs/07_trainer.ipynb #8dbe9fc2
 @patch
@@ -259,6 +275,12 @@ def _forget_resized_state(self:CKANTrainer):
         if st and any(isinstance(v, Tensor) and v.dim() > 0 and v.shape != p.shape for v in st.values()): del self.optimizer.state[p]
 
 @patch
+def _autocast(self:CKANTrainer):
+    "The context of a forward pass: `torch.autocast` to `amp`'s dtype on the trainer's device, or nothing (float32)."
+    if self.amp is None: return contextlib.nullcontext()
+    return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.amp == 'bf16' else torch.float16)
+
+@patch
 def _reduce(self:CKANTrainer, t:Tensor)->Tensor:
     if self.distributed: dist.all_reduce(t)
     return t
@@ -281,8 +303,9 @@ def train_epoch_metrics(self:CKANTrainer, dataloader, # batches of (images, labe
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
         buffers = list(self.module.buffers())
         saved = [b.clone() for b in buffers]                     # the forward updates batch-norm statistics: keep them to undo
-        out = self.model(x)
-        loss, ce, reg = self.compute_loss(out, y)
+        with self._autocast():                                  # mixed precision (`amp`), or float32
+            out = self.model(x)
+            loss, ce, reg = self.compute_loss(out, y)
         check = self._reduce(loss.detach().clone())              # a NaN on any rank stops every rank at this batch
         if not torch.isfinite(check):
             with torch.no_grad():
@@ -291,10 +314,11 @@ def train_epoch_metrics(self:CKANTrainer, dataloader, # batches of (images, labe
             raise NonFiniteLossError(f"loss is {check.item()} at epoch {epoch}, batch {self.batch} of {n_batches}: "
                                      f"stopped before the update{kept}. Lower the learning rate, set grad_clip, or check the data.")
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.grad_clip: nn.utils.clip_grad_norm_(self.module.parameters(), self.grad_clip)
+        self.scaler.scale(loss).backward()                      # without fp16 the scaler is off: plain backward and step
+        if self.grad_clip: self.scaler.unscale_(self.optimizer); nn.utils.clip_grad_norm_(self.module.parameters(), self.grad_clip)
         self._forget_resized_state()
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)                        # fp16: skipped if a gradient overflowed (the scale then drops)
+        self.scaler.update()
         n = len(y)
         totals += torch.stack([ce.detach() * n, (out.argmax(1) == y).sum(), reg.detach() * n, torch.tensor(n, device=self.device)]).double()
         self.loss = loss.detach()
@@ -314,10 +338,10 @@ def evaluate(self:CKANTrainer, dataloader, # batches of (images, labels)
     self.module.eval()
     totals = torch.zeros(3, dtype=torch.float64, device=self.device)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             for x, y in dataloader:
                 x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-                out = self.module(x)
+                out = self.module(x).float()
                 totals += torch.stack([F.cross_entropy(out, y, reduction='sum'), (out.argmax(1) == y).sum(),
                                        torch.tensor(len(y), device=self.device)]).double()
     finally: self.module.train(was_training)
@@ -332,7 +356,8 @@ def predict(self:CKANTrainer, dataloader)->Tensor: # (n, num_classes) logits, on
     was_training = self.module.training
     self.module.eval()
     try:
-        with torch.no_grad(): outs = [self.module((b[0] if isinstance(b, (tuple, list)) else b).to(self.device)).cpu() for b in dataloader]
+        with torch.no_grad(), self._autocast():
+            outs = [self.module((b[0] if isinstance(b, (tuple, list)) else b).to(self.device)).float().cpu() for b in dataloader]
     finally: self.module.train(was_training)
     if not outs: raise ValueError("dataloader is empty")
     return torch.cat(outs)
@@ -382,10 +407,11 @@ def _rng_states(self:CKANTrainer, loader=None)->list:
 
 @patch
 def save_checkpoint(self:CKANTrainer, path, rng:list|None=None)->Path:
-    "Write model, optimizer, schedules, epoch, history, best validation accuracy and every RNG state to `path`, atomically."
+    "Write model, optimizer, schedules, fp16 loss scaler, epoch, history, best validation accuracy and every RNG state to `path`, atomically."
     path = Path(path)
     _atomic_save(dict(model=self.module.state_dict(), optimizer=self.optimizer.state_dict(),
                       scheduler=self.scheduler.state_dict() if self.scheduler else None, epoch=self.epoch,
+                      scaler=self.scaler.state_dict() if self.scaler.is_enabled() else None,
                       history=self.history, best_valid_acc=self.best_valid_acc,
                       rng=rng if rng is not None else [rng_state(getattr(self, '_train_loader', None))]), path)
     return path
@@ -405,6 +431,7 @@ def load_checkpoint(self:CKANTrainer, path)->CKANTrainer:
     except (RuntimeError, ValueError, KeyError) as e:
         raise ValueError(f"checkpoint {str(path)!r} holds another model than this one: {str(e).strip().splitlines()[0]}") from None
     if self.scheduler is not None and ck.get('scheduler') is not None: self.scheduler.load_state_dict(ck['scheduler'])
+    if self.scaler.is_enabled() and ck.get('scaler'): self.scaler.load_state_dict(ck['scaler'])   # fp16's loss scale and its growth count
     self.epoch, self.history, self.best_valid_acc = ck['epoch'], ck['history'], ck.get('best_valid_acc')
     rng = ck.get('rng')
     if rng:
@@ -482,6 +509,7 @@ def _train_parser(prog:str)->argparse.ArgumentParser:
     p.add_argument('--scheduler', default='step', choices=['step', 'cosine', 'none'])
     p.add_argument('--step-size', type=int, default=30); p.add_argument('--gamma', type=float, default=0.1)
     p.add_argument('--grad-clip', type=float); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--amp', choices=['bf16', 'fp16'], help='mixed precision (default: float32); fp16 with a loss scaler')
     p.add_argument('--valid-fraction', type=float, default=0.1)
     p.add_argument('--train-size', type=int); p.add_argument('--valid-size', type=int); p.add_argument('--test-size', type=int)
     p.add_argument('--num-workers', type=int); p.add_argument('--checkpoint-dir'); p.add_argument('--resume', help='checkpoint to continue from')
@@ -518,7 +546,7 @@ def main(argv:list|None=None,               # arguments without the program name
         model = build_model(a.model, dls.in_channels, dls.num_classes, dls.image_size, **model_args)
         trainer = CKANTrainer(model, lr=a.lr, spline_lr=a.spline_lr, weight_decay=a.weight_decay, smoothness=a.smoothness,
                               scheduler=None if a.scheduler == 'none' else a.scheduler, step_size=a.step_size, gamma=a.gamma,
-                              grad_clip=a.grad_clip, checkpoint_dir=a.checkpoint_dir, progress=not a.no_progress, seed=a.seed)
+                              grad_clip=a.grad_clip, checkpoint_dir=a.checkpoint_dir, progress=not a.no_progress, seed=a.seed, amp=a.amp)
         if a.resume: trainer.load_checkpoint(a.resume)
     except (ValueError, DatasetNotFoundError) as e: p.error(str(e))
     try:
