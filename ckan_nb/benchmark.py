@@ -99,6 +99,21 @@ def count_multiply_adds(model:nn.Module,
     return total[0]
 
 
+# %% ../nbs/09_benchmark.ipynb #c09c0001
+def _train_and_measure(name:str, trainer:CKANTrainer, dls, epochs:int, seed:int, images:Tensor, inference_repeats:int, progress:bool)->tuple:
+    "Train with the batch order every model gets, then test and time inference: (a row of the table, the history)."
+    model = trainer.module
+    if dls.train.generator is not None: dls.train.generator.manual_seed(seed)   # the same batches, in the same order, for every model
+    if progress: print(f"== {name}: {count_parameters(model):,} parameters, {epochs} epochs on {len(dls.train.dataset):,} {dls.info.title} images", flush=True)
+    t0 = time.perf_counter()
+    history = trainer.fit(dls.train, dls.valid, epochs)
+    training_time = time.perf_counter() - t0
+    test = trainer.evaluate(dls.test)
+    inference = measure_inference_time(model, images, repeats=inference_repeats)
+    return dict(model=name, accuracy=test['accuracy'], test_loss=test['loss'], parameters=count_parameters(model),
+                training_time=training_time, inference_time=inference['ms'], images_per_second=inference['images_per_second'],
+                valid_accuracy=history[-1]['valid_acc']), history
+
 # %% ../nbs/09_benchmark.ipynb #4358021e
 def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names from `MODELS` (default: a CKAN and its parameter-matched PReLU twin)
                               dataset:str='fashion_mnist',  # a dataset of `get_dataloaders`
@@ -133,20 +148,10 @@ def evaluate_ckan_performance(models=('ckan_small', 'cnn_small_prelu'), # names 
     table, histories = [], {}
     for name in models:
         torch.manual_seed(seed)
-        model = _build(name, dls, model_kwargs)
-        if dls.train.generator is not None: dls.train.generator.manual_seed(seed)   # the same batches, in the same order, for every model
-        trainer = CKANTrainer(model, device=device, lr=lr, spline_lr=spline_lr, progress=progress, seed=seed, **(trainer_kwargs or {}))
-        config['device'] = str(trainer.device)
-        if progress: print(f"== {name}: {count_parameters(model):,} parameters, {epochs} epochs on {len(dls.train.dataset):,} {dls.info.title} images", flush=True)
-        t0 = time.perf_counter()
-        history = trainer.fit(dls.train, dls.valid, epochs)
-        training_time = time.perf_counter() - t0
-        test = trainer.evaluate(dls.test)
-        inference = measure_inference_time(trainer.module, images, repeats=inference_repeats)
-        table.append(dict(model=name, accuracy=test['accuracy'], test_loss=test['loss'], parameters=count_parameters(model),
-                          training_time=training_time, inference_time=inference['ms'], images_per_second=inference['images_per_second'],
-                          valid_accuracy=history[-1]['valid_acc']))
-        histories[name] = history
+        trainer = CKANTrainer(_build(name, dls, model_kwargs), device=device, lr=lr, spline_lr=spline_lr, progress=progress, seed=seed,
+                              **(trainer_kwargs or {}))
+        row, histories[name] = _train_and_measure(name, trainer, dls, epochs, seed, images, inference_repeats, progress)
+        table.append(row); config['device'] = str(trainer.device)
     results = dict(config=config, table=table, histories=histories)
     if out_dir is not None: results['files'] = save_results(results, out_dir)
     return results

@@ -35,6 +35,7 @@ SYSTEM_DATA_DIRS = {  # dataset name -> folders holding its original gzipped fil
 }
 
 # %% ../nbs/06_data.ipynb #08e5ca19
+#| code-fold: true
 def unpack_from_system(files:list,        # gzipped file names that must all be present, e.g. 'train-images-idx3-ubyte.gz'
                        raw_dir,           # folder torchvision reads from, e.g. root/'FashionMNIST'/'raw'
                        system_dirs:list,  # folders to search, in order
@@ -53,6 +54,7 @@ def unpack_from_system(files:list,        # gzipped file names that must all be 
     return None
 
 # %% ../nbs/06_data.ipynb #c69c5f18
+#| code-fold: true
 def _find_or_download(title, make, root, download, how_to_get, unpack=None, hint=''):
     "`make(download)` -> torchvision dataset; try `root`, then `unpack()` from system folders, then a download."
     try: return make(False)
@@ -66,6 +68,7 @@ def _find_or_download(title, make, root, download, how_to_get, unpack=None, hint
         raise DatasetNotFoundError(f"{where} and could not be downloaded ({type(e).__name__}: {e}). {how_to_get}") from e
 
 # %% ../nbs/06_data.ipynb #21bf39c0
+#| code-fold: true
 def _load_mnist_family(cls, key, title, root, train, download, how_to_get):
     root = _root(root)
     files = [f for f, _ in cls.resources]
@@ -90,6 +93,7 @@ def load_mnist(root=None, train:bool=True, download:bool=True, verify:bool=True)
         "Run with download=True on a machine with internet, or copy its four idx files into root/MNIST/raw/.")
 
 # %% ../nbs/06_data.ipynb #66027737
+#| code-fold: true
 def _cifar10_class(verify:bool):
     from torchvision.datasets import CIFAR10
     if verify: return CIFAR10

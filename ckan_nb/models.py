@@ -150,6 +150,19 @@ def resnet18(num_classes:int=10, in_channels:int=3, small_input:bool=True)->nn.M
         model.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
     return model
 
+# %% ../nbs/05_models.ipynb #c05e0001
+def _feature_size(image_size, channels, padding, hidden)->int:
+    "Side of `SmallConvNet`'s last feature map (each stage: a 3x3 convolution, then 2x2 pooling), checking the arguments."
+    if not (isinstance(channels, (tuple, list)) and len(channels) > 0 and all(
+            isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
+        raise ValueError(f"channels must be a non-empty tuple of positive integers, got {channels!r}")
+    _check_positive_int(hidden, 'hidden'); _check_positive_int(image_size, 'image_size')
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0: raise ValueError(f"padding must be an integer >= 0, got {padding!r}")
+    size = image_size
+    for _ in channels: size = (size + 2 * padding - 2) // 2
+    if size < 1: raise ValueError(f"image_size={image_size} is too small for {len(channels)} convolution + pooling stages with padding={padding}; use padding=1")
+    return size
+
 # %% ../nbs/05_models.ipynb #e5cfedef
 class SmallConvNet(nn.Module):
     "Two 3x3 convolutions (5 and 10 channels) with max pooling, then a head: the small models of Bodner et al. (2024)."
@@ -164,16 +177,9 @@ class SmallConvNet(nn.Module):
         _check_model_args(num_classes, in_channels, width)
         if conv not in ('kan', 'ckan', 'cnn'): raise ValueError(f"conv must be 'kan', 'ckan' or 'cnn', got {conv!r}")
         if head not in ('linear', 'kan', 'mlp'): raise ValueError(f"head must be 'linear', 'kan' or 'mlp', got {head!r}")
-        if not (isinstance(channels, (tuple, list)) and len(channels) > 0 and all(
-                isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
-            raise ValueError(f"channels must be a non-empty tuple of positive integers, got {channels!r}")
-        _check_positive_int(hidden, 'hidden'); _check_positive_int(image_size, 'image_size')
-        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0: raise ValueError(f"padding must be an integer >= 0, got {padding!r}")
         _check_extra_kwargs(f"SmallConvNet(conv={conv!r})", spline_kwargs, self.extra_arguments(conv))
         _activation(activation)                                          # a bad name fails here, whatever `conv` is
-        size = image_size
-        for _ in channels: size = (size + 2 * padding - 2) // 2          # a 3x3 convolution, then 2x2 pooling
-        if size < 1: raise ValueError(f"image_size={image_size} is too small for {len(channels)} convolution + pooling stages with padding={padding}; use padding=1")
+        size = _feature_size(image_size, channels, padding, hidden)    # of the last feature map (checks those arguments)
         layers, c = [], in_channels
         for out in (scaled(ch, width) for ch in channels):
             if conv == 'kan': layers.append(KANConv2d(c, out, 3, padding=padding, grid_size=grid_size, **spline_kwargs))
@@ -195,7 +201,6 @@ class SmallConvNet(nn.Module):
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, image_size, image_size) -> (batch, num_classes)
         return self.head(self.features(x))
-
 
 # %% ../nbs/05_models.ipynb #653a3487
 def match_width(make_model,          # width -> model, e.g. `lambda w: TraditionalCNN(width=w)`

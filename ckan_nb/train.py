@@ -65,6 +65,7 @@ def distributed_env()->tuple:
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), local
 
 # %% ../nbs/07_trainer.ipynb #e80a8200
+#| code-fold: true
 class ShardSampler:
     "Items rank, rank + world_size, rank + 2 world_size, ...: an unpadded shard for evaluation."
     def __init__(self, n:int, num_replicas:int, rank:int): self.indices = range(rank, n, num_replicas)
@@ -258,6 +259,7 @@ def compute_loss(self:CKANTrainer, output:Tensor, target:Tensor)->tuple:
     return ce + self.smoothness * reg, ce, reg
 
 # %% ../nbs/07_trainer.ipynb #fbb2133c
+#| code-fold: true
 @patch
 def _call(self:CKANTrainer, event:str):
     for cb in self.callbacks:
@@ -286,12 +288,6 @@ def _reduce(self:CKANTrainer, t:Tensor)->Tensor:
     return t
 
 # %% ../nbs/07_trainer.ipynb #61623d0f
-@patch
-def train_epoch(self:CKANTrainer, dataloader, # batches of (images (batch, channels, h, w), labels (batch,)); sharded under DDP
-               )->float:                      # the mean cross-entropy per sample, as the article's `train_epoch` returns
-    "Train one epoch over `dataloader` and return the mean training loss; `train_epoch_metrics` returns more."
-    return self.train_epoch_metrics(dataloader)['loss']
-
 @patch
 def train_epoch_metrics(self:CKANTrainer, dataloader, # batches of (images, labels); sharded under DDP
                        )->dict:                       # loss (cross-entropy), accuracy, regularization (means per sample), samples
@@ -329,6 +325,13 @@ def train_epoch_metrics(self:CKANTrainer, dataloader, # batches of (images, labe
     if n == 0: raise ValueError("dataloader is empty")
     return dict(loss=ce_sum / n, accuracy=correct / n, regularization=reg_sum / n, samples=int(n))
 
+# %% ../nbs/07_trainer.ipynb #c07c0001
+@patch
+def train_epoch(self:CKANTrainer, dataloader, # batches of (images (batch, channels, h, w), labels (batch,)); sharded under DDP
+               )->float:                      # the mean cross-entropy per sample, as the article's `train_epoch` returns
+    "Train one epoch over `dataloader` and return the mean training loss; `train_epoch_metrics` returns more."
+    return self.train_epoch_metrics(dataloader)['loss']
+
 # %% ../nbs/07_trainer.ipynb #6411eb6d
 @patch
 def evaluate(self:CKANTrainer, dataloader, # batches of (images, labels)
@@ -363,6 +366,44 @@ def predict(self:CKANTrainer, dataloader)->Tensor: # (n, num_classes) logits, on
     return torch.cat(outs)
 
 # %% ../nbs/07_trainer.ipynb #9a3aba65
+@patch
+def save_checkpoint(self:CKANTrainer, path, rng:list|None=None)->Path:
+    "Write model, optimizer, schedules, fp16 loss scaler, epoch, history, best validation accuracy and every RNG state to `path`, atomically."
+    path = Path(path)
+    _atomic_save(dict(model=self.module.state_dict(), optimizer=self.optimizer.state_dict(),
+                      scheduler=self.scheduler.state_dict() if self.scheduler else None, epoch=self.epoch,
+                      scaler=self.scaler.state_dict() if self.scaler.is_enabled() else None,
+                      history=self.history, best_valid_acc=self.best_valid_acc,
+                      rng=rng if rng is not None else [rng_state(getattr(self, '_train_loader', None))]), path)
+    return path
+
+@patch
+def load_checkpoint(self:CKANTrainer, path)->CKANTrainer:
+    "Restore a checkpoint of `save_checkpoint` (loaded with `weights_only=True`), RNG states included; spline grids take the saved sizes."
+    path = Path(path)
+    ck = _read_checkpoint(path, self.device)
+    try:
+        self.module.load_state_dict(ck['model'])          # spline modules resize their grid and coefficients to the saved ones
+        self.optimizer.load_state_dict(ck['optimizer'])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise ValueError(f"checkpoint {str(path)!r} holds another model than this one: {str(e).strip().splitlines()[0]}") from None
+    if self.scheduler is not None and ck.get('scheduler') is not None: self.scheduler.load_state_dict(ck['scheduler'])
+    if self.scaler.is_enabled() and ck.get('scaler'): self.scaler.load_state_dict(ck['scaler'])   # fp16's loss scale and its growth count
+    self.epoch, self.history, self.best_valid_acc = ck['epoch'], ck['history'], ck.get('best_valid_acc')
+    rng = ck.get('rng')
+    if rng:
+        mine = rng[self.rank] if self.rank < len(rng) else rng[0]
+        set_rng_state(mine); self._loader_rng = mine.get('loader')
+    return self
+
+def parameter_digest(model:nn.Module)->str:
+    "SHA-256 of the bytes of every parameter of `model`, in order: equal digests, identical parameters."
+    h = hashlib.sha256()
+    for p in model.parameters(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+# %% ../nbs/07_trainer.ipynb #c07c0002
+#| code-fold: true
 def _alive(pid:int)->bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -405,45 +446,14 @@ def _rng_states(self:CKANTrainer, loader=None)->list:
     dist.all_gather_object(out, st)
     return out
 
-@patch
-def save_checkpoint(self:CKANTrainer, path, rng:list|None=None)->Path:
-    "Write model, optimizer, schedules, fp16 loss scaler, epoch, history, best validation accuracy and every RNG state to `path`, atomically."
-    path = Path(path)
-    _atomic_save(dict(model=self.module.state_dict(), optimizer=self.optimizer.state_dict(),
-                      scheduler=self.scheduler.state_dict() if self.scheduler else None, epoch=self.epoch,
-                      scaler=self.scaler.state_dict() if self.scaler.is_enabled() else None,
-                      history=self.history, best_valid_acc=self.best_valid_acc,
-                      rng=rng if rng is not None else [rng_state(getattr(self, '_train_loader', None))]), path)
-    return path
-
-@patch
-def load_checkpoint(self:CKANTrainer, path)->CKANTrainer:
-    "Restore a checkpoint of `save_checkpoint` (loaded with `weights_only=True`), RNG states included; spline grids take the saved sizes."
-    path = Path(path)
+def _read_checkpoint(path:Path, device)->dict:
+    "The dict `save_checkpoint` wrote to `path`, loaded with `weights_only=True`; a ValueError says what is wrong with the file."
     if not path.is_file(): raise ValueError(f"checkpoint {str(path)!r} does not exist")
-    try: ck = torch.load(path, map_location=self.device, weights_only=True)
+    try: ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as e: raise ValueError(f"{str(path)!r} is not a readable checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     missing = [k for k in ('model', 'optimizer', 'epoch', 'history') if not isinstance(ck, dict) or k not in ck]
     if missing: raise ValueError(f"{str(path)!r} is not a checkpoint of CKANTrainer.save_checkpoint (it lacks {', '.join(missing)})")
-    try:
-        self.module.load_state_dict(ck['model'])          # spline modules resize their grid and coefficients to the saved ones
-        self.optimizer.load_state_dict(ck['optimizer'])
-    except (RuntimeError, ValueError, KeyError) as e:
-        raise ValueError(f"checkpoint {str(path)!r} holds another model than this one: {str(e).strip().splitlines()[0]}") from None
-    if self.scheduler is not None and ck.get('scheduler') is not None: self.scheduler.load_state_dict(ck['scheduler'])
-    if self.scaler.is_enabled() and ck.get('scaler'): self.scaler.load_state_dict(ck['scaler'])   # fp16's loss scale and its growth count
-    self.epoch, self.history, self.best_valid_acc = ck['epoch'], ck['history'], ck.get('best_valid_acc')
-    rng = ck.get('rng')
-    if rng:
-        mine = rng[self.rank] if self.rank < len(rng) else rng[0]
-        set_rng_state(mine); self._loader_rng = mine.get('loader')
-    return self
-
-def parameter_digest(model:nn.Module)->str:
-    "SHA-256 of the bytes of every parameter of `model`, in order: equal digests, identical parameters."
-    h = hashlib.sha256()
-    for p in model.parameters(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+    return ck
 
 # %% ../nbs/07_trainer.ipynb #278b6df8
 @patch
@@ -486,6 +496,7 @@ def fit(self:CKANTrainer, train_loader,  # training batches of (images, labels)
     self._call('on_fit_end')
     return self.history
 
+# %% ../nbs/07_trainer.ipynb #c07c0004
 def format_epoch(h:dict)->str:
     "One line for an epoch's history record."
     valid = f" | valid loss {h['valid_loss']:.4f} acc {h['valid_acc']:.2%}" if h['valid_loss'] is not None else ''
