@@ -184,7 +184,7 @@ def refit_matrix(samples:Tensor,   # (rows, n) inputs each row's functions see
     R, n = samples.shape
     nb_new = new_grid.shape[-1] - k - 1
     new_grid, old_grid = new_grid.double(), old_grid.double().expand(R, -1)
-    lo, hi = new_grid[:, k:k + 1], new_grid[:, -k - 1:-k]
+    lo, hi = grid_base_range(new_grid, k).unsqueeze(-2).unbind(-1)           # (rows, 1) each; any order, 0 included
     t = (torch.arange(8 * nb_new, dtype=torch.float64, device=samples.device) + 0.5) / (8 * nb_new)
     prior = lo + t * (hi - lo)                                                 # (rows, m) points over the new range
     x = torch.cat([samples.double(), prior], -1)
