@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from torch import Tensor
-from .bsplines import bspline_basis, bspline_fit, refine_knots, grid_base_range, grid_inner_knots
+from .bsplines import bspline_basis, bspline_fit, refine_knots, grid_base_range, grid_inner_knots, uniform_locate
 from .spline_module import SplineModule, spline_modules, check_int
 from .activations import SplineActivation
 
@@ -42,8 +42,7 @@ def extended_knots(grid:Tensor,        # knots, (n_knots,) or (..., n_knots)
     inner = grid_inner_knots(grid.double(), k)                                      # (..., G + 1)
     G = inner.shape[-1] - 1
     pos = torch.linspace(0, G, new_grid_size + 1, dtype=torch.float64, device=grid.device)
-    i0 = pos.floor().long().clamp(max=G - 1)
-    f = pos - i0
+    i0, f, _ = uniform_locate(pos, 0., 1., G)                                        # old interval and fraction of each new knot
     return _extend_knots(inner[..., i0] * (1 - f) + inner[..., i0 + 1] * f, k)
 
 def _extend_knots(inner:Tensor, spline_order:int)->Tensor:
