@@ -10,82 +10,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import uniform_grid, bspline_basis, bspline_curve, uniform_locate, uniform_poly_table, grid_base_range
-from .triton_kernels import triton_available, spline_activation_triton
-
+from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params
+from .spline_module import SplineModule, choose_backend, check_int, BACKENDS as BACKENDS   # BACKENDS: importable from here too
+from .triton_kernels import spline_activation_triton
 
 # %% auto #0
-__all__ = ['BACKENDS', 'SplineModule', 'register_kernel', 'kernel_status', 'kernel_lib', 'uniform_grid_params',
-           'spline_activation', 'SplineActivation', 'SplineActivation1D']
-
-# %% ../nbs/02_spline_activation.ipynb #001d0029
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-class SplineModule(nn.Module):
-    "Base class of modules whose learnable functions are B-splines: a `grid` buffer and a `coefficients` parameter."
-    def __init__(self, function_shape:tuple, # shape of the set of functions, e.g. (channels,) or (out, in)
-                 grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.), device=None, dtype=None):
-        super().__init__()
-        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise ValueError(f"dtype must be a floating-point torch.dtype (torch.float32, torch.float64, ...) or None, got {dtype!r}")
-        grid = uniform_grid(grid_size, spline_order, grid_range, dtype=dtype or torch.get_default_dtype(), device=device)
-        self.spline_order = spline_order
-        self.register_buffer('grid', grid)
-        self.coefficients = nn.Parameter(torch.empty(*function_shape, grid_size + spline_order, device=device, dtype=grid.dtype))
-
-    @property
-    def num_basis(self)->int: return self.grid.shape[-1] - self.spline_order - 1
-    @property
-    def grid_size(self)->int: return self.grid.shape[-1] - 2 * self.spline_order - 1
-    @property
-    def function_shape(self)->tuple: return tuple(self.coefficients.shape[:-1])
-
-    @torch.compiler.disable
-    def uniform_params(self, n:int)->tuple[Tensor, Tensor] | None: # first knot and 1/spacing, each (n,); None if not uniform
-        "`uniform_grid_params` of the grid for `n` function rows, recomputed from the grid on every call (never stale)."
-        if self.grid.shape[-1] - self.spline_order - 1 != self.coefficients.shape[-1]:
-            raise ValueError(f"grid has {self.grid.shape[-1]} knots ({self.num_basis} basis functions of order {self.spline_order}) "
-                             f"but coefficients have shape {tuple(self.coefficients.shape)}: change both together")
-        return uniform_grid_params(self.grid, n)
-
-    def _check_dtype(self, x:Tensor):
-        "Inputs must be floating-point tensors: an integer image would silently round the spline's inputs."
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise ValueError(f"{type(self).__name__} expected a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}; "
-                             f"convert it first, e.g. x.float()")
-
-    def spline_values(self, x:Tensor)->Tensor: # (n_points, *function_shape)
-        "The spline part of every function at the points `x` (n_points,)."
-        lead = self.grid.dim() - 1
-        x = x.to(self.grid.dtype).reshape(-1, *[1] * lead)
-        basis = bspline_basis(x, self.grid, self.spline_order)                 # (n_points, *grid lead dims, n_basis)
-        basis = basis.reshape(basis.shape[0], *[1] * (len(self.function_shape) - lead), *basis.shape[1:])
-        return (basis * self.coefficients).sum(-1)
-
-    def base_values(self, x:Tensor)->Tensor | float:
-        "The base branch of every function at the points `x` (n_points,); none by default."
-        return 0.
-
-    def evaluate(self, x:Tensor)->Tensor: # (n_points, *function_shape)
-        "Every learnable function (base branch + spline) at the points `x` (n_points,): for plots and checks."
-        with torch.no_grad(): return self.base_values(x) + self.spline_values(x)
-
-    def smoothness(self)->Tensor:
-        "Smoothness penalty: mean squared second difference of the coefficients (zero for a straight line)."
-        c = self.coefficients
-        if c.shape[-1] < 3: return c.sum() * 0
-        return (c[..., 2:] - 2 * c[..., 1:-1] + c[..., :-2]).pow(2).mean()
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # A saved module may have a refined grid: take the stored shapes before copying the values.
-        g, c = state_dict.get(prefix + 'grid'), state_dict.get(prefix + 'coefficients')
-        if g is not None and g.shape != self.grid.shape:
-            self.grid = torch.empty(g.shape, dtype=self.grid.dtype, device=self.grid.device)
-        if c is not None and c.shape != self.coefficients.shape:
-            self.coefficients.data = torch.empty(c.shape, dtype=self.coefficients.dtype, device=self.coefficients.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+__all__ = ['register_kernel', 'kernel_status', 'kernel_lib', 'spline_activation', 'SplineActivation', 'SplineActivation1D']
 
 # %% ../nbs/02_spline_activation.ipynb #90d2fee2
 def _dense_spline(x, grid, coefficients, spline_order):
@@ -519,19 +449,6 @@ def _define_ops():
 _spline_activation_op = _define_ops()
 
 # %% ../nbs/02_spline_activation.ipynb #2f3f567e
-BACKENDS = ('auto', 'kernel', 'triton', 'torch', 'dense')
-
-def uniform_grid_params(grid:Tensor, # knots, (n_knots,) or (channels, n_knots)
-                        channels:int,
-                        rtol:float=1e-4,
-                       )->tuple[Tensor, Tensor] | None: # first knot and 1/spacing per channel, or None
-    "First knot and inverse spacing per channel if every grid is uniform (to `rtol`, or the rounding of its dtype), else None."
-    n, g = grid.shape[-1] - 1, grid.double()                       # fp16/bf16 knots are rounded: judge them in float64
-    h = (g[..., -1] - g[..., 0]) / n
-    tol = rtol * h.abs() + 4 * torch.finfo(grid.dtype).eps * g.abs().amax(-1)
-    if not bool(torch.all((g.diff(dim=-1) - h.unsqueeze(-1)).abs() <= tol.unsqueeze(-1))): return None
-    return g[..., 0].to(grid.dtype).expand(channels).contiguous(), (1 / h).to(grid.dtype).expand(channels).contiguous()
-
 def spline_activation(x:Tensor,             # (batch, channels, *spatial)
                       grid:Tensor,          # knots, (n_knots,) shared or (channels, n_knots)
                       coefficients:Tensor,  # (channels, n_basis)
@@ -542,32 +459,32 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
                      )->Tensor:             # same shape as x
     "Per-channel learnable activation $s_c\\,\\mathrm{SiLU}(x) + \\mathrm{spline}_c(x)$ through the fastest available path."
     C = coefficients.shape[0]
+    if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
+    path = choose_backend(backend, x, uniform is not None, spline_order, _kernel_ready)
+    return _spline_activation_path(path, x, grid, coefficients, spline_order, base_scale, uniform)
+
+def _kernel_ready()->str: return kernel_status('spline_activation')
+
+def _spline_activation_path(path, x, grid, coefficients, spline_order, base_scale, uniform):
+    "`spline_activation` on the path `choose_backend` chose ('kernel', 'triton', 'torch' or 'dense')."
+    C = coefficients.shape[0]
     if x.numel() == 0:                                    # an empty batch: an empty output, still connected to the parameters
         zero = coefficients.sum() * 0 + (base_scale.sum() * 0 if base_scale is not None else 0)
         return x * 0 + zero.to(x.dtype)
-    if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
     scale = base_scale if base_scale is not None else torch.zeros(C, dtype=x.dtype, device=x.device)
-    if backend == 'dense' or uniform is None:
-        if backend in ('kernel', 'triton', 'torch'): raise ValueError(f"backend={backend!r} needs a uniform grid; use 'dense' or 'auto'")
+    if path == 'dense':
         base = scale.view(1, C, *[1] * (x.dim() - 2)) * F.silu(x) if base_scale is not None else 0.
         return _dense_spline(x, grid, coefficients, spline_order) + base
-    if backend == 'triton' or (backend == 'auto' and x.device.type == 'cuda'):   # the GPU kernels (appendix A2)
-        if triton_available(x): return spline_activation_triton(x, *uniform, uniform_poly_table(coefficients, spline_order), scale)
-        if backend == 'triton': raise RuntimeError("backend='triton' needs Triton and a CUDA float32/float16/bfloat16 input")
+    if path == 'triton': return spline_activation_triton(x, *uniform, uniform_poly_table(coefficients, spline_order), scale)
     t0, inv_h = (u.to(x.dtype) for u in uniform)
     table = uniform_poly_table(coefficients, spline_order).to(x.dtype)
-    can_fuse = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and spline_order <= 7
-    if backend == 'kernel' and not can_fuse:
-        raise ValueError(f"backend='kernel' needs a CPU float32/float64 input and spline_order <= 7, got {x.device.type} {x.dtype}, order {spline_order}")
-    if backend in ('auto', 'kernel') and can_fuse:
-        status = kernel_status('spline_activation')
-        if status == 'ready': return _spline_activation_op(x, t0, inv_h, table.contiguous(), scale.to(x.dtype))
-        if backend == 'kernel': raise RuntimeError(f"the fused kernel is not available: {status}")
+    if path == 'kernel': return _spline_activation_op(x, t0, inv_h, table.contiguous(), scale.to(x.dtype))
     return _SplineActivationFunction.apply(x.contiguous(), t0, inv_h, table, scale.to(x.dtype))   # channels_last: one copy
 
 # %% ../nbs/02_spline_activation.ipynb #d69928fd
 class SplineActivation(SplineModule):
     "Learnable activation per channel, $\\phi_c(x) = s_c\\,\\mathrm{SiLU}(x) + \\sum_i c_{c,i} B_i(x)$, for inputs (batch, channels, *spatial)."
+    input_dim, base_name = 1, 'base_scale'      # function c reads channel c (axis 1); its base weight is the scale s_c
     def __init__(self, num_channels:int,       # number of channels C: one function each
                  grid_size:int=5,              # intervals of the spline grid inside `grid_range`
                  spline_order:int=3,           # order (degree) of the B-splines
@@ -576,20 +493,18 @@ class SplineActivation(SplineModule):
                  spline_init_scale:float=0.1,  # standard deviation of the initial coefficients
                  backend:str='auto',           # 'auto', 'kernel', 'triton', 'torch' or 'dense' (see `spline_activation`)
                  device=None, dtype=None):
-        _check_positive_int(num_channels, 'num_channels')
-        if base_activation not in ('silu', None): raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
-        if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if not spline_init_scale >= 0: raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
-        super().__init__((num_channels,), grid_size, spline_order, grid_range, device, dtype)
-        self.num_channels, self.base_activation = num_channels, base_activation
-        self.spline_init_scale, self.backend = spline_init_scale, backend
-        self.base_scale = nn.Parameter(torch.empty(num_channels, device=device, dtype=self.grid.dtype)) if base_activation else None
+        check_int('num_channels', num_channels)
+        super().__init__((num_channels,), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
+                         inputs=torch.arange(num_channels), device=device, dtype=dtype)
+        self.num_channels = num_channels
         self.reset_parameters()
 
     def reset_parameters(self):
         with torch.no_grad():
             nn.init.normal_(self.coefficients, std=self.spline_init_scale)
             if self.base_scale is not None: self.base_scale.fill_(1.)
+
+    def _kernel_status(self)->str: return _kernel_ready()
 
     def _check_input(self, x):
         self._check_dtype(x)
@@ -598,18 +513,11 @@ class SplineActivation(SplineModule):
 
     def forward(self, x:Tensor)->Tensor: # same shape as x
         self._check_input(x)
-        return spline_activation(x, self.grid, self.coefficients, self.spline_order, self.base_scale,
-                                 self.backend, self.uniform_params(self.num_channels) if self.backend != 'dense' else None)
-
-    def base_values(self, x):
-        if self.base_scale is None: return 0.
-        return F.silu(x.to(self.grid.dtype)).unsqueeze(-1) * self.base_scale
+        path, uniform = self._backend_for(x)
+        return _spline_activation_path(path, x, self.grid, self.coefficients, self.spline_order, self.base_scale, uniform)
 
     def extra_repr(self):
-        r = grid_base_range(self.grid, self.spline_order).view(-1, 2)
-        lo, hi = float(r[:, 0].min()), float(r[:, 1].max())
-        return (f"{self.num_channels}, grid_size={self.grid_size}, spline_order={self.spline_order}, grid_range=({lo:g}, {hi:g}), "
-                f"base_activation={self.base_activation!r}, backend={self.backend!r}")
+        return f"{self.num_channels}, {self._grid_repr()}, base_activation={self.base_activation!r}, backend={self.backend!r}"
 
 # %% ../nbs/02_spline_activation.ipynb #c63ac675
 class SplineActivation1D(SplineActivation):

@@ -8,9 +8,10 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['uniform_grid', 'grid_base_range', 'check_knots', 'bspline_basis_naive', 'bspline_basis', 'uniform_locate',
-           'uniform_basis_local', 'uniform_bspline_basis', 'bspline_curve', 'bspline_fit', 'insert_knot',
-           'refine_knots', 'uniform_power_matrix', 'uniform_poly_table']
+__all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots', 'bspline_basis_naive', 'bspline_basis',
+           'uniform_spacing', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local', 'uniform_bspline_basis',
+           'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit', 'insert_knot', 'refine_knots',
+           'uniform_power_matrix', 'uniform_poly_table']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -44,7 +45,13 @@ def grid_base_range(grid:Tensor, # knots, (n_knots,) or (..., n_knots)
                     spline_order:int,
                    )->Tensor:    # (low, high), (2,) or (..., 2)
     "The base range of a knot vector: from its `spline_order`-th knot to its `spline_order`-th from the end."
-    return torch.stack([grid[..., spline_order], grid[..., -spline_order - 1]], -1)
+    return torch.stack([grid[..., spline_order], grid[..., grid.shape[-1] - spline_order - 1]], -1)
+
+def grid_inner_knots(grid:Tensor, # knots, (n_knots,) or (..., n_knots)
+                     spline_order:int,
+                    )->Tensor:    # (..., n_knots - 2 * spline_order): the knots of the base range, ends included
+    "The inner knots of a knot vector: the extended grid without its `spline_order` extra knots on each side (any order, 0 included)."
+    return grid[..., spline_order:grid.shape[-1] - spline_order]
 
 # %% ../nbs/01_bsplines.ipynb #077b1d8d
 def check_knots(grid:Tensor,      # knots, (n_knots,) or (..., n_knots), non-decreasing along the last dim
@@ -99,6 +106,28 @@ def bspline_basis(x:Tensor,          # inputs, (...,)
         basis = left * basis[..., :-1] + right * basis[..., 1:]
     return basis
 
+# %% ../nbs/01_bsplines.ipynb #ccb76f0f
+def _spacing64(grid:Tensor)->tuple[Tensor, Tensor]:
+    "The grid in float64 and its mean knot spacing over the whole grid (fp16/bf16 knots are rounded: judge them in float64)."
+    g = grid.double()
+    return g, (g[..., -1] - g[..., 0]) / (grid.shape[-1] - 1)
+
+def uniform_spacing(grid:Tensor, # *uniform* knots, (n_knots,) or (..., n_knots)
+                   )->tuple[Tensor, Tensor]: # first knot (...,) and 1 / spacing (...,), in the grid's dtype
+    "First knot and inverse spacing of a uniform grid, the spacing measured over the whole grid (the most accurate)."
+    g, h = _spacing64(grid)
+    return g[..., 0].to(grid.dtype), (1 / h).to(grid.dtype)
+
+def uniform_grid_params(grid:Tensor, # knots, (n_knots,) or (channels, n_knots)
+                        channels:int,
+                        rtol:float=1e-4,
+                       )->tuple[Tensor, Tensor] | None: # first knot and 1/spacing per channel, or None
+    "`uniform_spacing` per channel if every grid is uniform (to `rtol`, or the rounding of its dtype), else None."
+    g, h = _spacing64(grid)
+    tol = rtol * h.abs() + 4 * torch.finfo(grid.dtype).eps * g.abs().amax(-1)
+    if not bool(torch.all((g.diff(dim=-1) - h.unsqueeze(-1)).abs() <= tol.unsqueeze(-1))): return None
+    return g[..., 0].to(grid.dtype).expand(channels).contiguous(), (1 / h).to(grid.dtype).expand(channels).contiguous()
+
 # %% ../nbs/01_bsplines.ipynb #f57d352b
 def uniform_locate(x:Tensor,       # inputs, (...,)
                    t0:Tensor,      # first knot, broadcastable with x
@@ -122,7 +151,7 @@ def uniform_basis_local(x:Tensor,         # inputs, (...,)
                        )->tuple[Tensor, Tensor]: # first non-zero basis index (...,) int64; weights (..., k+1)
     "Local B-spline basis on uniform knots: `weights[..., r]` is $B_{\\text{index}+r,k}(x)$; zero outside the grid."
     k = spline_order
-    j, f, inside = uniform_locate(x, grid[..., 0], 1 / (grid[..., 1] - grid[..., 0]), grid.shape[-1] - 1)
+    j, f, inside = uniform_locate(x, *uniform_spacing(grid), grid.shape[-1] - 1)
     N = [inside.to(f.dtype)]
     for d in range(1, k + 1):
         saved, nxt = 0., []
@@ -156,8 +185,16 @@ def bspline_curve(x:Tensor,            # inputs, (...,)
     return (basis * coefficients).sum(-1)
 
 # %% ../nbs/01_bsplines.ipynb #6d034900
-def _second_difference(n, dtype, device):
-    return torch.diff(torch.eye(n, dtype=dtype, device=device), n=2, dim=0) if n >= 3 else torch.zeros(0, n, dtype=dtype, device=device)
+def second_differences(coefficients:Tensor, # (..., n)
+                       dim:int=-1)->Tensor:  # (..., n - 2) along `dim`; empty when n < 3
+    "Second differences $c_{i+2} - 2 c_{i+1} + c_i$ of coefficients: zero exactly when they lie on a straight line."
+    c = coefficients.movedim(dim, -1)
+    return (c[..., 2:] - 2 * c[..., 1:-1] + c[..., :-2]).movedim(-1, dim)
+
+def smoothness_penalty(coefficients:Tensor)->Tensor: # scalar
+    "Mean squared second difference of the coefficients (0 for fewer than three): the smoothness regulariser of every spline module."
+    d = second_differences(coefficients)
+    return d.pow(2).mean() if d.numel() else coefficients.sum() * 0
 
 def bspline_fit(x:Tensor,             # sample points, (..., n_samples)
                 y:Tensor,             # sample values, (..., n_samples)
@@ -172,7 +209,7 @@ def bspline_fit(x:Tensor,             # sample points, (..., n_samples)
     B = bspline_basis(x.double(), grid.double().unsqueeze(-2), spline_order, check=False)   # (..., n_samples, n_basis)
     A = B.transpose(-1, -2) @ B
     rhs = (B.transpose(-1, -2) @ y.double().unsqueeze(-1))
-    D = _second_difference(n_basis, torch.float64, x.device)
+    D = second_differences(torch.eye(n_basis, dtype=torch.float64, device=x.device), dim=0)   # (n_basis - 2, n_basis)
     scale = A.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-300)[..., None, None]
     eye = torch.eye(n_basis, dtype=torch.float64, device=x.device)
     c = torch.linalg.solve(A + scale * (smoothing * (D.T @ D) + 1e-12 * eye), rhs)

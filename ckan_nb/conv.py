@@ -10,10 +10,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, uniform_power_matrix
-from .activations import (BACKENDS, SplineActivation, SplineModule, register_kernel, kernel_status,
-                                 kernel_lib, _check_positive_int, _CPP_EXP)
-from .triton_kernels import triton_available, triton_expand, triton_expand_backward
-
+from .spline_module import SplineModule, check_int
+from .activations import SplineActivation, register_kernel, kernel_status, kernel_lib, _CPP_EXP
+from .triton_kernels import triton_expand, triton_expand_backward
 
 # %% auto #0
 __all__ = ['ConvKANLayer', 'ConvKANBlock', 'basis_expansion', 'KANConv1d', 'KANConv2d', 'KANConv3d']
@@ -27,7 +26,7 @@ def _ntuple(value, n, name, minimum):
 
 def _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd=2):
     "The checks `nn.Conv2d` would make later, made now with messages that name the argument."
-    _check_positive_int(in_channels, 'in_channels'); _check_positive_int(out_channels, 'out_channels')
+    check_int('in_channels', in_channels); check_int('out_channels', out_channels)
     ks, st = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1)
     if isinstance(padding, str):
         if padding not in ('same', 'valid'): raise ValueError(f"padding must be 'same', 'valid', an integer or a tuple, got {padding!r}")
@@ -284,7 +283,7 @@ _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
 
 class _KANConvNd(SplineModule):
     "Base class of KAN convolutions: a learnable function on every (output channel, input channel, kernel tap)."
-    _nd = 2
+    _nd, input_dim = 2, 1                 # function (o, i, *taps) reads input channel group(o) * in/groups + i (axis 1)
     def __init__(self, in_channels:int, out_channels:int, kernel_size, stride=1, padding=0, dilation=1, groups:int=1,
                  padding_mode:str='zeros', grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.),
                  base_activation:str|None='silu', # base branch: a convolution of SiLU(x), or None
@@ -292,7 +291,7 @@ class _KANConvNd(SplineModule):
                  backend:str='auto',               # 'auto', 'kernel', 'triton', 'torch' or 'dense' (as `SplineActivation`)
                  device=None, dtype=None):
         nd = self._nd
-        for v, name in ((in_channels, 'in_channels'), (out_channels, 'out_channels'), (groups, 'groups')): _check_positive_int(v, name)
+        for v, name in ((in_channels, 'in_channels'), (out_channels, 'out_channels'), (groups, 'groups')): check_int(name, v)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
         ks, st, dl = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1), _ntuple(dilation, nd, 'dilation', 1)
@@ -303,15 +302,12 @@ class _KANConvNd(SplineModule):
             pads = tuple((t // 2, t - t // 2) for t in total)
         else: pads = tuple((p, p) for p in _ntuple(padding, nd, 'padding', 0))
         if padding_mode not in _PADDING_MODES: raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
-        if base_activation not in ('silu', None): raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
-        if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if not spline_init_scale >= 0: raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
-        super().__init__((out_channels, in_channels // groups, *ks), grid_size, spline_order, grid_range, device, dtype)
+        I = in_channels // groups
+        inputs = (torch.arange(out_channels) // (out_channels // groups) * I).view(-1, 1) + torch.arange(I)
+        super().__init__((out_channels, I, *ks), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
+                         inputs=inputs.view(out_channels, I, *[1] * nd), device=device, dtype=dtype)
         self.in_channels, self.out_channels, self.kernel_size, self.stride, self.dilation = in_channels, out_channels, ks, st, dl
         self.padding, self.padding_mode, self.groups, self._pads = padding, padding_mode, groups, pads
-        self.base_activation, self.spline_init_scale, self.backend = base_activation, spline_init_scale, backend
-        wshape = (out_channels, in_channels // groups, *ks)
-        self.base_weight = nn.Parameter(torch.empty(wshape, device=device, dtype=self.grid.dtype)) if base_activation else None
         self.bias = nn.Parameter(torch.empty(out_channels, device=device, dtype=self.grid.dtype)) if bias else None
         self.reset_parameters()
 
@@ -331,31 +327,30 @@ class _KANConvNd(SplineModule):
         pads = [p for lr in reversed(self._pads) for p in lr]               # F.pad wants the last dimension first
         return F.pad(x, pads, self.padding_mode), none, none
 
+    def _kernel_status(self)->str: return kernel_status('basis_expansion')
+
     @torch.compiler.disable
     def _kan_conv(self, x, weight, padding):
         "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
-        uniform = self.uniform_params(self.in_channels) if self.backend != 'dense' else None
-        base, empty = self.base_weight is not None, x.shape[0] == 0       # an empty batch takes the PyTorch path on any backend
-        fusable = (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and self.spline_order <= 7 and uniform is not None)
-        if self.backend == 'kernel' and not fusable and not empty:
-            raise ValueError("backend='kernel' needs a CPU float32/float64 input, spline_order <= 7 and a uniform grid")
-        if (self.backend == 'triton' or (self.backend == 'auto' and x.device.type == 'cuda')) and uniform is not None and not empty:
-            if triton_available(x):                                        # the GPU expansion (appendix A2)
-                return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
-                                               self.dilation, self.groups, 'triton')
-            if self.backend == 'triton': raise RuntimeError("backend='triton' needs Triton, a CUDA float32/float16/bfloat16 input and a uniform grid")
-        if self.backend in ('auto', 'kernel') and fusable and not empty and kernel_status('basis_expansion') == 'ready':
+        path, uniform = self._backend_for(x)
+        base = self.base_weight is not None
+        if path == 'triton':                                               # the GPU expansion (appendix A2)
+            return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
+                                           self.dilation, self.groups, 'triton')
+        if path == 'kernel':
             t0, inv_h = (u.to(x.dtype) for u in uniform)
             return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
-        if self.backend == 'kernel' and not empty: raise RuntimeError(f"the fused kernel is not available: {kernel_status('basis_expansion')}")
-        expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=uniform is not None, base=base)
+        expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=path != 'dense', base=base)
         return _CONV[self._nd](expansion, weight, None, self.stride, padding, self.dilation, self.groups)
 
-    def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
+    def _check_input(self, x):
         self._check_dtype(x)
         if x.dim() != self._nd + 2 or x.shape[1] != self.in_channels:
             dims = {1: 'length', 2: 'height, width', 3: 'depth, height, width'}[self._nd]
             raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.in_channels}, {dims}), got {tuple(x.shape)}")
+
+    def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
+        self._check_input(x)
         x, padding, crop = self._pad(x)
         weight = self.coefficients.movedim(-1, 2)                           # (out, in/groups, n_basis, *kernel)
         if self.base_weight is not None: weight = torch.cat([weight, self.base_weight.unsqueeze(2)], 2)
@@ -364,26 +359,13 @@ class _KANConvNd(SplineModule):
         if self.bias is not None: y = y + self.bias.view(1, -1, *[1] * self._nd)
         return y
 
-    def spline_values(self, x:Tensor)->Tensor: # (n_points, out, in/groups, *kernel)
-        "The spline part of every edge-and-tap function at the points `x` (n_points,)."
-        if self.grid.dim() == 1: return super().spline_values(x)
-        basis = bspline_basis(x.to(self.grid.dtype).view(-1, 1), self.grid, self.spline_order)   # (n_points, in, n_basis)
-        G, O = self.groups, self.out_channels
-        group_of = torch.arange(O, device=x.device) // (O // G)
-        basis = basis.view(len(x), G, self.in_channels // G, -1)[:, group_of]                      # (n_points, out, in/G, n_basis)
-        return (basis.view(*basis.shape[:3], *[1] * self._nd, basis.shape[-1]) * self.coefficients).sum(-1)
-
-    def base_values(self, x):
-        if self.base_weight is None: return 0.
-        return F.silu(x.to(self.grid.dtype)).view(-1, *[1] * (self._nd + 2)) * self.base_weight
-
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding not in (0, 'valid'): s += f", padding={self.padding!r}"
         if self.dilation != (1,) * self._nd: s += f", dilation={self.dilation}"
         if self.groups != 1: s += f", groups={self.groups}"
         if self.padding_mode != 'zeros': s += f", padding_mode={self.padding_mode!r}"
-        return s + f", grid_size={self.grid_size}, spline_order={self.spline_order}, bias={self.bias is not None}"
+        return s + f", {self._grid_repr()}, bias={self.bias is not None}"
 
 class KANConv1d(_KANConvNd):
     "KAN convolution over (batch, channels, length): a learnable B-spline function on every edge and kernel tap."

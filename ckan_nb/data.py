@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from .spline_module import check_int
 
 # %% auto #0
 __all__ = ['SYSTEM_DATA_DIRS', 'DATASETS', 'DatasetNotFoundError', 'default_data_root', 'unpack_from_system',
@@ -254,12 +255,7 @@ class DataLoaders:
                 f"of {self.in_channels}x{self.image_size}x{self.image_size}, {self.num_classes} classes, batch_size {self.train.batch_size})")
 
 # %% ../nbs/06_data.ipynb #8c9ca5ee
-def _check_int(name, value, low, none_ok=False):
-    "`value` as a Python int (None if allowed); a ValueError naming `name` if it is not an integer >= `low`."
-    if value is None and none_ok: return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be {'None or ' if none_ok else ''}an integer >= {low}, got {value!r}")
-    return int(value)
+_check_int = check_int                     # the one integer check (chapter 01b)
 
 def _loader(ds, batch_size, shuffle, num_workers, pin_memory, seed):
     # Workers are not persistent: each epoch's workers are seeded from the loader's generator, so a run resumed from a

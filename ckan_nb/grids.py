@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from torch import Tensor
-from .bsplines import bspline_basis, bspline_fit, refine_knots, grid_base_range
+from .bsplines import bspline_basis, bspline_fit, refine_knots, grid_base_range, grid_inner_knots, uniform_locate
+from .spline_module import SplineModule, spline_modules, check_int
 from .activations import SplineActivation
-from .train import spline_modules
 
 # %% auto #0
 __all__ = ['extended_knots', 'extend_grid', 'refine_grid', 'insert_knots', 'AdaptiveSplineActivation', 'GridRefinement',
@@ -19,16 +19,15 @@ __all__ = ['extended_knots', 'extend_grid', 'refine_grid', 'insert_knots', 'Adap
 def _fit_matrix(grid:Tensor, new_grid:Tensor, spline_order:int, samples_per_interval:int)->Tensor: # (..., n_basis, new_n_basis)
     "Least-squares coefficients on `new_grid` of every basis function of `grid`, sampled on the base range."
     k, n_new = spline_order, new_grid.shape[-1] - 2 * spline_order - 1
-    lo, hi = grid[..., k:k + 1].double(), grid[..., -k - 1:-k].double()
+    lo, hi = grid_base_range(grid.double(), k).unsqueeze(-2).unbind(-1)        # (..., 1) each; any order, 0 included
     t = torch.linspace(0, 1, samples_per_interval * n_new + 1, dtype=torch.float64, device=grid.device)
     x = lo + t * (hi - lo)                                                      # (..., n_samples)
     old = bspline_basis(x, grid.double().unsqueeze(-2), k).transpose(-1, -2)    # (..., n_basis, n_samples)
     return bspline_fit(x.unsqueeze(-2).expand_as(old), old, new_grid.double().unsqueeze(-2), k)
 
 def _set_spline(module:nn.Module, grid:Tensor, coefficients:Tensor):
-    "Replace the grid buffer and the coefficients' data (the same parameter object) of a spline module."
-    module.coefficients.data = coefficients.to(module.coefficients.dtype).contiguous()
-    module.grid = grid.to(module.grid.dtype).contiguous()
+    "Replace the grid and coefficients of a spline module (a `SplineModule`, or any module of that shape) through the one hook."
+    SplineModule.set_grid(module, grid, coefficients)
 
 # %% ../nbs/08_grid_refinement.ipynb #73aa6ea8
 import warnings
@@ -40,11 +39,10 @@ def extended_knots(grid:Tensor,        # knots, (n_knots,) or (..., n_knots)
                   )->Tensor:           # (..., new_grid_size + 2 * spline_order + 1), float64
     "Finer knots with the same knot density as `grid`: its inner knots interpolated at `new_grid_size + 1` even steps, extended by the mean spacing."
     k = spline_order
-    inner = grid.double()[..., k:grid.shape[-1] - k]                                # (..., G + 1)
+    inner = grid_inner_knots(grid.double(), k)                                      # (..., G + 1)
     G = inner.shape[-1] - 1
     pos = torch.linspace(0, G, new_grid_size + 1, dtype=torch.float64, device=grid.device)
-    i0 = pos.floor().long().clamp(max=G - 1)
-    f = pos - i0
+    i0, f, _ = uniform_locate(pos, 0., 1., G)                                        # old interval and fraction of each new knot
     return _extend_knots(inner[..., i0] * (1 - f) + inner[..., i0 + 1] * f, k)
 
 def _extend_knots(inner:Tensor, spline_order:int)->Tensor:
@@ -59,10 +57,7 @@ def extend_grid(module:nn.Module,             # a spline module: `grid` (n_knots
                 samples_per_interval:int=8,   # fit samples per interval of the new grid
                )->nn.Module:                  # `module`, changed in place
     "Move a spline module to a grid of `new_grid_size` intervals over the same range and with the same knot density, fitting its splines by least squares."
-    if isinstance(samples_per_interval, bool) or not isinstance(samples_per_interval, int) or samples_per_interval < 1:
-        raise ValueError(f"samples_per_interval must be an integer >= 1, got {samples_per_interval!r}")
-    if isinstance(new_grid_size, bool) or not isinstance(new_grid_size, int) or new_grid_size < 1:
-        raise ValueError(f"new_grid_size must be an integer >= 1, got {new_grid_size!r}")
+    check_int('samples_per_interval', samples_per_interval); check_int('new_grid_size', new_grid_size)
     k = module.spline_order
     new_grid = extended_knots(module.grid, new_grid_size, k)
     T = _fit_matrix(module.grid, new_grid, k, samples_per_interval)
@@ -90,20 +85,20 @@ def insert_knots(module:nn.Module, # a spline module with a shared grid (n_knots
 # %% ../nbs/08_grid_refinement.ipynb #762411c5
 class AdaptiveSplineActivation(SplineActivation):
     "`SplineActivation` whose `refine_grid(x)` inserts knots exactly where the activations `x` are dense."
+    shared_grid = True                              # one grid for all channels: `update_grid` keeps it shared
     def __init__(self, num_channels:int,            # number of channels C: one function each
                  initial_grid_size:int=5,           # intervals of the initial uniform grid
                  max_grid_size:int=20,              # `refine_grid` stops at this many intervals
                  refinement_threshold:float=0.1,    # refine intervals holding more than this share of the largest count
                  **kwargs):                         # `spline_order`, `grid_range`, ... of `SplineActivation`
-        if isinstance(max_grid_size, bool) or not isinstance(max_grid_size, int) or max_grid_size < initial_grid_size:
-            raise ValueError(f"max_grid_size must be an integer >= initial_grid_size ({initial_grid_size}), got {max_grid_size!r}")
+        check_int('max_grid_size', max_grid_size, check_int('initial_grid_size', initial_grid_size))
         if not 0 <= refinement_threshold <= 1: raise ValueError(f"refinement_threshold must be in [0, 1], got {refinement_threshold!r}")
         super().__init__(num_channels, initial_grid_size, **kwargs)
         self.max_grid_size, self.refinement_threshold = max_grid_size, refinement_threshold
 
     def interval_counts(self, x:Tensor)->Tensor: # (grid_size,) int64
         "How many values of x fall into each interval of the grid range."
-        inner = self.grid[self.spline_order:self.grid.shape[-1] - self.spline_order]
+        inner = grid_inner_knots(self.grid, self.spline_order)
         x = x.detach().reshape(-1).to(inner.dtype)
         idx = torch.bucketize(x, inner, right=True) - 1
         idx = torch.where(x == inner[-1], torch.full_like(idx, len(inner) - 2), idx)   # the upper end belongs to the last interval
@@ -120,7 +115,7 @@ class AdaptiveSplineActivation(SplineActivation):
         if budget <= 0 or counts.max() == 0: return self.grid.new_zeros(0)
         dense = (counts > self.refinement_threshold * counts.max()).nonzero().squeeze(-1)
         dense = dense[counts[dense].argsort(descending=True, stable=True)][:budget]
-        inner = self.grid[self.spline_order:self.grid.shape[-1] - self.spline_order]
+        inner = grid_inner_knots(self.grid, self.spline_order)
         knots = ((inner[dense] + inner[dense + 1]) / 2).sort().values
         insert_knots(self, knots)
         return knots
@@ -136,8 +131,7 @@ class GridRefinement:
             isinstance(e, int) and not isinstance(e, bool) and e >= 1 and isinstance(g, int) and not isinstance(g, bool) and g >= 1
             for e, g in schedule.items()):
             raise ValueError(f"schedule must be a dict {{epoch >= 1: grid_size >= 1}}, got {schedule!r}")
-        if isinstance(samples_per_interval, bool) or not isinstance(samples_per_interval, int) or samples_per_interval < 1:
-            raise ValueError(f"samples_per_interval must be an integer >= 1, got {samples_per_interval!r}")   # now, not after epoch 1
+        check_int('samples_per_interval', samples_per_interval)                   # now, not after epoch 1
         self.schedule, self.samples_per_interval = dict(schedule), samples_per_interval
 
     def on_epoch_end(self, trainer):
@@ -148,56 +142,6 @@ class GridRefinement:
 # %% ../nbs/08_grid_refinement.ipynb #a7b04312
 import torch.distributed as dist
 from fastcore.basics import patch
-from .activations import SplineModule
-from .kan import KANLinear
-from .conv import KANConv1d, KANConv2d, KANConv3d
-
-# %% ../nbs/08_grid_refinement.ipynb #0518f4c5
-@patch
-def grid_samples(self:SplineModule, x:Tensor)->Tensor: # (grid rows, n_samples)
-    "The inputs in `x` that each grid row's functions see: one row of samples per row of a per-input grid."
-    raise NotImplementedError(f"{type(self).__name__} does not say which inputs its functions see: give it "
-                              "grid_samples(x) -> (rows, n_samples) and function_rows() -> (*function_shape,) int64")
-
-@patch
-def function_rows(self:SplineModule)->Tensor: # (*function_shape,) int64
-    "The grid row (of `grid_samples`) that each function reads."
-    raise NotImplementedError(f"{type(self).__name__} does not say which inputs its functions see")
-
-def _channel_samples(self, x:Tensor)->Tensor: # (channels, batch * spatial): channel c's inputs
-    self._check_input(x)
-    return x.detach().transpose(0, 1).reshape(self.num_channels, -1)
-
-def _channel_rows(self)->Tensor: return torch.arange(self.num_channels, device=self.grid.device)   # function c reads channel c
-
-def _feature_samples(self, x:Tensor)->Tensor: # (in_features, n): input feature i's values
-    if x.dim() < 1 or x.shape[-1] != self.in_features:
-        raise ValueError(f"KANLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}")
-    return x.detach().reshape(-1, self.in_features).T
-
-def _edge_rows(self)->Tensor:                 # edge (o, i) reads input feature i
-    return torch.arange(self.in_features, device=self.grid.device).expand(self.out_features, -1)
-
-def _conv_samples(self, x:Tensor)->Tensor:    # (in_channels, batch * spatial)
-    if x.dim() != self._nd + 2 or x.shape[1] != self.in_channels:
-        raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.in_channels}, ...) with {self._nd} spatial dimensions, got {tuple(x.shape)}")
-    return x.detach().transpose(0, 1).reshape(self.in_channels, -1)
-
-def _conv_rows(self)->Tensor:                 # function (o, i, *taps) reads input channel group(o) * in/groups + i
-    O, I = self.out_channels, self.in_channels // self.groups
-    rows = (torch.arange(O, device=self.grid.device) // (O // self.groups) * I).view(O, 1) + torch.arange(I, device=self.grid.device)
-    return rows.view(O, I, *[1] * self._nd).expand(self.function_shape)
-
-def _shared_samples(self, x:Tensor)->Tensor:  # (1, n): one shared grid, all channels together
-    self._check_input(x)
-    return x.detach().reshape(1, -1)
-
-def _shared_rows(self)->Tensor: return torch.zeros(self.num_channels, dtype=torch.long, device=self.grid.device)
-
-for _cls, (_samples, _rows) in {SplineActivation: (_channel_samples, _channel_rows), KANLinear: (_feature_samples, _edge_rows),
-                                KANConv1d: (_conv_samples, _conv_rows), KANConv2d: (_conv_samples, _conv_rows),
-                                KANConv3d: (_conv_samples, _conv_rows), AdaptiveSplineActivation: (_shared_samples, _shared_rows)}.items():
-    _cls.grid_samples, _cls.function_rows = _samples, _rows     # SplineActivation1D inherits SplineActivation's
 
 # %% ../nbs/08_grid_refinement.ipynb #72f2d180
 def data_grid(samples:Tensor,       # (rows, n_samples), finite
@@ -239,7 +183,7 @@ def refit_matrix(samples:Tensor,   # (rows, n) inputs each row's functions see
     R, n = samples.shape
     nb_new = new_grid.shape[-1] - k - 1
     new_grid, old_grid = new_grid.double(), old_grid.double().expand(R, -1)
-    lo, hi = new_grid[:, k:k + 1], new_grid[:, -k - 1:-k]
+    lo, hi = grid_base_range(new_grid, k).unsqueeze(-2).unbind(-1)           # (rows, 1) each; any order, 0 included
     t = (torch.arange(8 * nb_new, dtype=torch.float64, device=samples.device) + 0.5) / (8 * nb_new)
     prior = lo + t * (hi - lo)                                                 # (rows, m) points over the new range
     x = torch.cat([samples.double(), prior], -1)
@@ -276,8 +220,7 @@ def update_grid_from_samples(self:SplineModule, samples:Tensor, # (grid rows, n)
     if not 0 <= grid_eps <= 1: raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps!r}")
     if not margin >= 0: raise ValueError(f"margin must be >= 0, got {margin!r}")
     _check_samples(samples)
-    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 2:
-        raise ValueError(f"max_samples must be an integer >= 2, got {max_samples!r}")
+    check_int('max_samples', max_samples, 2)
     k, G, rows = self.spline_order, self.grid_size, self.function_rows()
     R = int(rows.max()) + 1
     if samples.dim() != 2 or samples.shape[0] != R: raise ValueError(f"samples must have shape ({R}, n_samples) for {type(self).__name__}, got {tuple(samples.shape)}")
@@ -292,10 +235,7 @@ def update_grid_from_samples(self:SplineModule, samples:Tensor, # (grid rows, n)
     T = refit_matrix(fit, old_grid, new_grid, k)                                   # (rows, new_nb, nb)
     c = self.coefficients.double()
     new_c = (T[rows.reshape(-1)] @ c.reshape(-1, c.shape[-1], 1)).reshape(c.shape)
-    new_grid = (new_grid[0] if self.grid.dim() == 1 and R == 1 else new_grid).to(self.grid.dtype)
-    if new_grid.shape == self.grid.shape: self.grid.copy_(new_grid)                # in place: DDP keeps its buffer
-    else: self.grid = new_grid.contiguous()
-    self.coefficients.copy_(new_c.to(self.coefficients.dtype))
+    self.set_grid(new_grid[0] if self.grid.dim() == 1 and R == 1 else new_grid, new_c)
 
 @patch
 @torch.no_grad()
@@ -321,8 +261,7 @@ class GridUpdate:
                  max_samples:int=4096,          # samples per grid row and process (evenly spaced)
                  reset_optimizer:bool=True,     # drop the optimizer state of the refit coefficients
                 ):
-        for v, name in ((every, 'every'), (epochs, 'epochs'), (max_samples, 'max_samples')):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        for v, name in ((every, 'every'), (epochs, 'epochs'), (max_samples, 'max_samples')): check_int(name, v)
         if not 0 <= grid_eps <= 1: raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps!r}")
         if not margin >= 0: raise ValueError(f"margin must be >= 0, got {margin!r}")
         self.every, self.epochs, self.grid_eps, self.margin, self.max_samples = every, epochs, grid_eps, margin, max_samples
@@ -334,7 +273,7 @@ class GridUpdate:
     def on_fit_begin(self, trainer):
         self._remove()
         for m in spline_modules(trainer.module):
-            if type(m).grid_samples is not SplineModule.grid_samples:           # a spline module that says what it sees
+            if isinstance(m, SplineModule) and m.maps_inputs:                  # a spline module that says what it sees
                 self._hooks.append(m.register_forward_pre_hook(self._collect))
 
     def on_epoch_begin(self, trainer): self._armed = self._due(trainer, 1)

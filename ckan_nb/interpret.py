@@ -9,8 +9,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 import matplotlib.pyplot as plt
-from .bsplines import grid_base_range
-from .train import spline_modules, spline_smoothness
+from .bsplines import grid_base_range, grid_inner_knots
+from .spline_module import SplineModule, spline_modules, spline_smoothness
 
 # %% auto #0
 __all__ = ['spline_order', 'grid_range', 'plot_spline_functions', 'nonlinearity', 'summarize_splines', 'splines_markdown',
@@ -45,7 +45,7 @@ def plot_spline_functions(module:nn.Module,  # a spline module (with `grid`, `co
     xs = x.cpu().numpy()
     for i in range(y.shape[1]): ax.plot(xs, y[:, i], lw=1.2)
     k = spline_order(module)
-    knots = module.grid.detach().reshape(-1, module.grid.shape[-1])[0, k:module.grid.shape[-1] - k].cpu().numpy()
+    knots = grid_inner_knots(module.grid.detach().reshape(-1, module.grid.shape[-1])[0], k).cpu().numpy()
     ax.vlines(knots, 0, 1, transform=ax.get_xaxis_transform(), colors='0.6', lw=0.6, linestyles=':')
     n = math.prod(module.coefficients.shape[:-1])
     ax.set_title(title or f"{type(module).__name__}: {y.shape[1]} of {n} functions", fontsize=9)
@@ -94,20 +94,30 @@ def splines_markdown(rows:list)->str:
     return '\n'.join(lines + ['| ' + ' | '.join(fmt(r[k]) for k in keys) + ' |' for r in rows])
 
 # %% ../nbs/10_interpret.ipynb #2d6d30e4
+def _inside(module:nn.Module, x:Tensor)->tuple[int, int]:
+    "How many of the inputs `x` (as `module`'s forward takes them) lie in the base range of the grid their function reads, of how many."
+    if isinstance(module, SplineModule) and module.maps_inputs:
+        s = module.grid_samples(x)                                                   # (grid rows, n): what each grid row sees
+        g = module.grid.detach()
+        r = grid_base_range(g.expand(len(s), -1) if g.dim() == 1 else g.reshape(len(s), -1), module.spline_order)
+        return int(((s >= r[:, :1]) & (s <= r[:, 1:])).sum()), s.numel()
+    lo, hi = grid_range(module)                     # a module that does not say which input each function reads: the widest range
+    x = x.detach()
+    return int(((x >= lo) & (x <= hi)).sum()), x.numel()
+
 def activation_coverage(model:nn.Module, # any model
                         images:Tensor,    # a batch of inputs for `model`
                        )->dict:           # spline module name -> fraction of its inputs inside its grid range
-    "Fraction of the inputs each spline module of `model` sees on `images` that lie inside its grid range (one eval forward pass)."
+    "Fraction of the inputs each spline module of `model` sees on `images` that lie inside the grid range of their function (one eval forward pass)."
     found = {id(m) for m in spline_modules(model)}
     counts, hooks = {}, []
-    def hook(name, lo, hi):
+    def hook(name):
         def f(module, args):
-            x = args[0].detach()
-            inside, total = counts.get(name, (0, 0))
-            counts[name] = (inside + int(((x >= lo) & (x <= hi)).sum()), total + x.numel())
+            (inside, total), (i, t) = counts.get(name, (0, 0)), _inside(module, args[0])
+            counts[name] = (inside + i, total + t)
         return f
     for name, m in model.named_modules():
-        if id(m) in found: hooks.append(m.register_forward_pre_hook(hook(name or '(model)', *grid_range(m))))
+        if id(m) in found: hooks.append(m.register_forward_pre_hook(hook(name or '(model)')))
     was_training = model.training
     try:
         model.eval()

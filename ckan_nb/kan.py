@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
-from .activations import SplineModule, _check_positive_int
+from .spline_module import SplineModule, check_int
 
 # %% auto #0
 __all__ = ['KANLinear', 'kan_linear_num_params']
@@ -18,6 +18,7 @@ __all__ = ['KANLinear', 'kan_linear_num_params']
 # %% ../nbs/03_kan_linear.ipynb #ab140e75
 class KANLinear(SplineModule):
     "KAN layer: a learnable function $\\phi_{o,i}(x) = w_{o,i}\\,\\mathrm{SiLU}(x) + \\sum_b c_{o,i,b} B_b(x)$ on every edge, $y_o = \\sum_i \\phi_{o,i}(x_i)$, for inputs (..., in_features)."
+    input_dim = -1                                # edge (o, i) reads input feature i, the last axis
     def __init__(self, in_features:int,           # number of inputs n_in
                  out_features:int,                # number of outputs n_out: n_out * n_in edge functions
                  grid_size:int=5,                 # intervals of the spline grid inside `grid_range`
@@ -26,18 +27,15 @@ class KANLinear(SplineModule):
                  base_activation:str|None='silu', # residual base branch: 'silu' (a learnable weight per edge) or None
                  spline_init_scale:float=0.1,     # initial coefficients ~ N(0, spline_init_scale**2 / in_features)
                  bias:bool=False,                 # add a learnable bias per output
+                 backend:str='auto',              # 'auto'/'torch': uniform fast path; 'dense': Cox-de Boor; 'kernel'/'triton': the fast path too
                  device=None, dtype=None):
-        _check_positive_int(in_features, 'in_features'); _check_positive_int(out_features, 'out_features')
-        if base_activation not in ('silu', None): raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
-        if not spline_init_scale >= 0: raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
-        super().__init__((out_features, in_features), grid_size, spline_order, grid_range, device, dtype)
+        check_int('in_features', in_features); check_int('out_features', out_features)
+        super().__init__((out_features, in_features), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
+                         inputs=torch.arange(in_features), device=device, dtype=dtype)
         if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (in_features,):
             raise ValueError(f"grid_range must be (low, high) or a tensor of shape ({in_features}, 2), got shape {tuple(torch.as_tensor(grid_range).shape)}")
         self.in_features, self.out_features = in_features, out_features
-        self.base_activation, self.spline_init_scale = base_activation, spline_init_scale
-        kw = dict(device=device, dtype=self.grid.dtype)
-        self.base_weight = nn.Parameter(torch.empty(out_features, in_features, **kw)) if base_activation else None
-        self.bias = nn.Parameter(torch.empty(out_features, **kw)) if bias else None
+        self.bias = nn.Parameter(torch.empty(out_features, device=device, dtype=self.grid.dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -47,21 +45,21 @@ class KANLinear(SplineModule):
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Linear
             if self.bias is not None: nn.init.uniform_(self.bias, -bound, bound)
 
-    def _grid_is_uniform(self)->bool:
-        return self.uniform_params(self.in_features) is not None          # recomputed from the grid: never stale
-
     def spline_basis(self, x:Tensor)->Tensor: # (batch, in_features, n_basis)
-        "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid allows it."
+        "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid and `backend` allow it."
         if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (self.in_features,):
             raise ValueError(f"grid must have shape (n_knots,) or ({self.in_features}, n_knots), got {tuple(self.grid.shape)}")
-        if self._grid_is_uniform(): return uniform_bspline_basis(x, self.grid, self.spline_order)
+        if self._backend_for(x)[0] != 'dense': return uniform_bspline_basis(x, self.grid, self.spline_order)
         return bspline_basis(x, self.grid, self.spline_order, check=False)
 
-    def forward(self, x:Tensor)->Tensor: # (..., out_features)
-        "Apply the layer to x (..., in_features)."
+    def _check_input(self, x):
         self._check_dtype(x)
         if x.dim() < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"KANLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}")
+
+    def forward(self, x:Tensor)->Tensor: # (..., out_features)
+        "Apply the layer to x (..., in_features)."
+        self._check_input(x)
         lead = x.shape[:-1]
         x = x.reshape(-1, self.in_features)
         basis = self.spline_basis(x)                                              # (batch, in, n_basis)
@@ -69,17 +67,9 @@ class KANLinear(SplineModule):
         if self.base_weight is not None: y = y + F.linear(F.silu(x), self.base_weight)
         return y.reshape(*lead, self.out_features)
 
-    def base_values(self, x:Tensor)->Tensor | float: # (n_points, out_features, in_features)
-        "Base branch of every edge function at the points x (n_points,)."
-        if self.base_weight is None: return 0.
-        return F.silu(x.to(self.grid.dtype)).reshape(-1, 1, 1) * self.base_weight
-
     def extra_repr(self):
-        k = self.spline_order
-        grid = (f"grid_range=({float(self.grid[k]):g}, {float(self.grid[-k - 1]):g})" if self.grid.dim() == 1
-                else f"grid=per input feature {tuple(self.grid.shape)}")
-        return (f"in_features={self.in_features}, out_features={self.out_features}, grid_size={self.grid_size}, spline_order={k}, "
-                f"{grid}, base_activation={self.base_activation!r}, bias={self.bias is not None}")
+        return (f"in_features={self.in_features}, out_features={self.out_features}, {self._grid_repr()}, "
+                f"base_activation={self.base_activation!r}, bias={self.bias is not None}, backend={self.backend!r}")
 
 # %% ../nbs/03_kan_linear.ipynb #155c6f79
 def kan_linear_num_params(in_features:int, out_features:int, grid_size:int=5, spline_order:int=3,

@@ -10,7 +10,8 @@ import torch
 import torch.nn as nn
 import torchvision
 from torch import Tensor
-from .activations import SplineActivation, SplineActivation1D, _check_positive_int
+from .activations import SplineActivation, SplineActivation1D
+from .spline_module import check_int
 from .kan import KANLinear
 from .conv import ConvKANBlock, ConvKANLayer, KANConv2d
 
@@ -28,7 +29,7 @@ def scaled(channels:int, width:float)->int:
     return max(1, int(round(channels * width)))
 
 def _check_model_args(num_classes, in_channels, width, dropout=0.):
-    _check_positive_int(num_classes, 'num_classes'); _check_positive_int(in_channels, 'in_channels')
+    check_int('num_classes', num_classes); check_int('in_channels', in_channels)
     if isinstance(width, bool) or not isinstance(width, numbers.Real) or not math.isfinite(width) or width <= 0:
         raise ValueError(f"width must be a finite positive number, got {width!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
@@ -156,7 +157,7 @@ def _feature_size(image_size, channels, padding, hidden)->int:
     if not (isinstance(channels, (tuple, list)) and len(channels) > 0 and all(
             isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
         raise ValueError(f"channels must be a non-empty tuple of positive integers, got {channels!r}")
-    _check_positive_int(hidden, 'hidden'); _check_positive_int(image_size, 'image_size')
+    check_int('hidden', hidden); check_int('image_size', image_size)
     if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0: raise ValueError(f"padding must be an integer >= 0, got {padding!r}")
     size = image_size
     for _ in channels: size = (size + 2 * padding - 2) // 2

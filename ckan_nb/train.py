@@ -16,28 +16,17 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm import tqdm
-from .activations import SplineModule
+from .spline_module import check_int
 from .models import MODELS, build_model, parse_model_args, count_parameters
 from .data import get_dataloaders, DatasetNotFoundError
 
 # %% auto #0
-__all__ = ['SCHEDULERS', 'is_spline_module', 'spline_modules', 'spline_smoothness', 'lr_factor', 'NonFiniteLossError',
-           'distributed_env', 'ShardSampler', 'distributed_loader', 'GroupOptimizer', 'GroupScheduler', 'rng_state',
-           'set_rng_state', 'CKANTrainer', 'parameter_digest', 'format_epoch', 'main']
+__all__ = ['SCHEDULERS', 'lr_factor', 'NonFiniteLossError', 'distributed_env', 'ShardSampler', 'distributed_loader',
+           'GroupOptimizer', 'GroupScheduler', 'rng_state', 'set_rng_state', 'CKANTrainer', 'parameter_digest',
+           'format_epoch', 'main']
 
 # %% ../nbs/07_trainer.ipynb #905cbd0a
-def is_spline_module(module:nn.Module)->bool:
-    "Whether `module` has the shape of a spline module: its own `coefficients` parameter and `grid` buffer."
-    return isinstance(module._parameters.get('coefficients'), nn.Parameter) and isinstance(module._buffers.get('grid'), Tensor)
-
-def spline_modules(model:nn.Module)->list:
-    "Every spline module in `model` (itself included), in `model.modules()` order."
-    return [m for m in model.modules() if is_spline_module(m)]
-
-def spline_smoothness(module:nn.Module)->Tensor:
-    "`module.smoothness()`, or for a spline module without one the mean squared second difference of its coefficients."
-    if hasattr(module, 'smoothness'): return module.smoothness()
-    return SplineModule.smoothness(module)                              # the one definition, for duck-typed modules too
+from .spline_module import is_spline_module as is_spline_module, spline_modules, spline_smoothness   # chapter 01b: by their shape
 
 # %% ../nbs/07_trainer.ipynb #7a795749
 SCHEDULERS = ('step', 'cosine', None)
@@ -97,11 +86,7 @@ def _check_real(name, value, low=None, low_ok=True, none_ok=False):
                          f"{' or None' if none_ok else ''}, got {value!r}")
     return float(value)
 
-def _check_int(name, value, low, none_ok=False):
-    if value is None and none_ok: return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}{' or None' if none_ok else ''}, got {value!r}")
-    return int(value)
+_check_int = check_int                     # the one integer check (chapter 01b)
 
 class GroupOptimizer:
     "One parameter group of an optimizer, with an optimizer's interface: the article's `conv_optimizer` and `spline_optimizer`."
@@ -170,7 +155,6 @@ def set_rng_state(state:dict, loader=None):
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
     if loader is not None:
         for g, s in zip(_loader_generators(loader), state.get('loader', [])): g.set_state(s)
-
 
 # %% ../nbs/07_trainer.ipynb #d93ed457
 class CKANTrainer:
