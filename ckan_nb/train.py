@@ -78,6 +78,7 @@ def distributed_loader(loader:DataLoader,   # a loader with a batch size (shuffl
 def _is_sharded(loader)->bool: return isinstance(getattr(loader, 'sampler', None), (DistributedSampler, ShardSampler))
 
 # %% ../nbs/07_trainer.ipynb #ead4d200
+#| code-fold: true
 def _check_real(name, value, low=None, low_ok=True, none_ok=False):
     if value is None and none_ok: return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or (
@@ -88,6 +89,7 @@ def _check_real(name, value, low=None, low_ok=True, none_ok=False):
 
 _check_int = check_int                     # the one integer check (chapter 01b)
 
+# %% ../nbs/07_trainer.ipynb #e7ab9f53
 class GroupOptimizer:
     "One parameter group of an optimizer, with an optimizer's interface: the article's `conv_optimizer` and `spline_optimizer`."
     def __init__(self, optimizer:torch.optim.Optimizer, index:int): self.optimizer, self.index = optimizer, index
@@ -111,6 +113,7 @@ class GroupOptimizer:
         finally: self.optimizer.param_groups = groups
     def __repr__(self): return f"GroupOptimizer({type(self.optimizer).__name__}, group {self.param_groups[0].get('name', self.index)!r})"
 
+# %% ../nbs/07_trainer.ipynb #32b3128b
 class GroupScheduler:
     "Per-epoch learning-rate schedule of one `GroupOptimizer`: after `step()` number e, lr = initial lr * factor(e)."
     def __init__(self, optimizer:GroupOptimizer, factor):
@@ -133,6 +136,7 @@ class _Schedulers:
         groups = state.get('groups') or [dict(last_epoch=state['last_epoch'], base_lr=b) for b in state['base_lrs']]   # or a LambdaLR's
         for s, g in zip(self.schedulers, groups): s.load_state_dict(g)
 
+# %% ../nbs/07_trainer.ipynb #3d7dbd87
 def _loader_generators(loader)->list:
     "The random generators that decide `loader`'s order: its own and its sampler's (often the same object)."
     gens = [getattr(loader, 'generator', None), getattr(getattr(loader, 'sampler', None), 'generator', None)]
