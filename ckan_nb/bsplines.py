@@ -9,9 +9,9 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots', 'bspline_basis_naive', 'bspline_basis',
-           'uniform_spacing', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local', 'uniform_bspline_basis',
-           'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit', 'insert_knot', 'refine_knots',
-           'uniform_power_matrix', 'uniform_poly_table']
+           'uniform_spacing', 'is_uniform_grid', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local',
+           'uniform_bspline_basis', 'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit',
+           'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -118,15 +118,23 @@ def uniform_spacing(grid:Tensor, # *uniform* knots, (n_knots,) or (..., n_knots)
     g, h = _spacing64(grid)
     return g[..., 0].to(grid.dtype), (1 / h).to(grid.dtype)
 
+def is_uniform_grid(grid:Tensor,   # knots, (n_knots,) or (..., n_knots)
+                    rtol:float=1e-4,
+                   )->bool:
+    "Whether every grid in `grid` has equal spacings (to `rtol`, or the rounding of its dtype)."
+    g, h = _spacing64(grid)
+    tol = rtol * h.abs() + 4 * torch.finfo(grid.dtype).eps * g.abs().amax(-1)
+    return bool(torch.all((g.diff(dim=-1) - h.unsqueeze(-1)).abs() <= tol.unsqueeze(-1)))
+
 def uniform_grid_params(grid:Tensor, # knots, (n_knots,) or (channels, n_knots)
                         channels:int,
                         rtol:float=1e-4,
+                        check:bool=True, # False: the caller knows the grid is uniform (no check, no host sync)
                        )->tuple[Tensor, Tensor] | None: # first knot and 1/spacing per channel, or None
-    "`uniform_spacing` per channel if every grid is uniform (to `rtol`, or the rounding of its dtype), else None."
-    g, h = _spacing64(grid)
-    tol = rtol * h.abs() + 4 * torch.finfo(grid.dtype).eps * g.abs().amax(-1)
-    if not bool(torch.all((g.diff(dim=-1) - h.unsqueeze(-1)).abs() <= tol.unsqueeze(-1))): return None
-    return g[..., 0].to(grid.dtype).expand(channels).contiguous(), (1 / h).to(grid.dtype).expand(channels).contiguous()
+    "`uniform_spacing` per channel if every grid is uniform (`is_uniform_grid`), else None."
+    if check and not is_uniform_grid(grid, rtol): return None
+    return tuple(p.expand(channels).contiguous() for p in uniform_spacing(grid))
+
 
 # %% ../nbs/01_bsplines.ipynb #f57d352b
 def uniform_locate(x:Tensor,       # inputs, (...,)

@@ -4,19 +4,19 @@
 
 # %% ../nbs/01b_spline_module.ipynb #b3ae6bd1
 from __future__ import annotations
-import numbers
+import functools, numbers
 from fastcore.basics import patch
 from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import uniform_grid, bspline_basis, grid_base_range, uniform_grid_params, smoothness_penalty
+from .bsplines import uniform_grid, bspline_basis, grid_base_range, uniform_grid_params, is_uniform_grid, smoothness_penalty
 from .triton_kernels import triton_available
 
 # %% auto #0
-__all__ = ['BACKENDS', 'BASE_ACTIVATIONS', 'check_int', 'choose_backend', 'SplineModule', 'is_spline_module', 'spline_modules',
-           'spline_smoothness']
+__all__ = ['BACKENDS', 'BASE_ACTIVATIONS', 'check_int', 'choose_backend', 'SplineModule', 'float32_forward', 'is_spline_module',
+           'spline_modules', 'spline_smoothness']
 
 # %% ../nbs/01b_spline_module.ipynb #fece2841
 def check_int(name:str,    # the argument's name, for the message
@@ -91,17 +91,29 @@ class SplineModule(nn.Module):
             inputs = torch.as_tensor(inputs, dtype=torch.long).expand(tuple(function_shape)).contiguous()
         self._inputs = inputs                        # a plain attribute: not in the state dict, moved to the grid's device on use
         self.num_inputs = int(inputs.max()) + 1 if inputs is not None else None
+        self.grid_is_uniform()                       # known before any forward, as `torch.compile` needs it
 
-    @property
-    def num_basis(self)->int: return self.grid.shape[-1] - self.spline_order - 1
-    @property
-    def grid_size(self)->int: return self.grid.shape[-1] - 2 * self.spline_order - 1
-    @property
-    def function_shape(self)->tuple: return tuple(self.coefficients.shape[:-1])
-    @property
-    def base_parameter(self)->nn.Parameter|None:
-        "The base branch's weights, of shape `function_shape` (None without a base branch)."
-        return getattr(self, self.base_name)
+# %% ../nbs/01b_spline_module.ipynb #06f43e8f
+@patch(as_prop=True)
+def num_basis(self:SplineModule)->int: return self.grid.shape[-1] - self.spline_order - 1
+@patch(as_prop=True)
+def grid_size(self:SplineModule)->int: return self.grid.shape[-1] - 2 * self.spline_order - 1
+@patch(as_prop=True)
+def function_shape(self:SplineModule)->tuple: return tuple(self.coefficients.shape[:-1])
+@patch(as_prop=True)
+def base_parameter(self:SplineModule)->nn.Parameter|None:
+    "The base branch's weights, of shape `function_shape` (None without a base branch)."
+    return getattr(self, self.base_name)
+
+@patch
+def grid_is_uniform(self:SplineModule)->bool:
+    "`is_uniform_grid(self.grid)`, checked again only when the grid changes (storage, shape, dtype or in-place version)."
+    g, cached = self.grid, self.__dict__.get('_uniform_cache')
+    if cached is not None and torch.compiler.is_compiling(): return cached[1]   # a constant to the compiler
+    key = (g.data_ptr(), tuple(g.shape), g.dtype, g.device, g._version)
+    if cached is None or cached[0] != key:
+        cached = self.__dict__['_uniform_cache'] = (key, is_uniform_grid(g))
+    return cached[1]
 
 # %% ../nbs/01b_spline_module.ipynb #2ad009ad
 @patch
@@ -172,23 +184,45 @@ def evaluate(self:SplineModule, x:Tensor)->Tensor: # (n_points, *function_shape)
 SplineModule._kernel_status = None     # a subclass with a fused CPU kernel: a method returning `kernel_status(its kernel)`
 
 @patch
-@torch.compiler.disable
 def uniform_params(self:SplineModule, n:int)->tuple[Tensor, Tensor] | None: # first knot and 1/spacing, each (n,); None if not uniform
-    "`uniform_grid_params` of the grid for `n` function rows, recomputed from the grid on every call (never stale)."
+    "`uniform_grid_params` of the grid for `n` function rows (None if the grid is not uniform)."
     if self.grid.shape[-1] - self.spline_order - 1 != self.coefficients.shape[-1]:
         raise ValueError(f"grid has {self.grid.shape[-1]} knots ({self.num_basis} basis functions of order {self.spline_order}) "
                          f"but coefficients have shape {tuple(self.coefficients.shape)}: change both together")
-    return uniform_grid_params(self.grid, n)
+    return uniform_grid_params(self.grid, n, check=False) if self.grid_is_uniform() else None
 
 @patch
 def _grid_is_uniform(self:SplineModule)->bool: return self.uniform_params(self.num_inputs or 1) is not None
 
 @patch
-@torch.compiler.disable
 def _backend_for(self:SplineModule, x:Tensor)->tuple[str, tuple | None]: # the path, and the grid's (first knots, 1/spacings) or None
     "The evaluation path for the input `x` (`choose_backend` with this module's `backend`), and the uniform-grid parameters it needs."
     uniform = self.uniform_params(self.num_inputs or 1) if self.backend != 'dense' else None
     return choose_backend(self.backend, x, uniform is not None, self.spline_order, self._kernel_status), uniform
+
+# %% ../nbs/01b_spline_module.ipynb #acd6a972
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+def float32_forward(forward:Callable)->Callable:
+    "Wrap a spline module's `forward(x, ...)`: run it in float32 with autocast off, and return `x`'s dtype for a 16-bit `x`."
+    @functools.wraps(forward)
+    def run(self, x, *args, **kwargs):
+        if not isinstance(x, Tensor): return forward(self, x, *args, **kwargs)
+        low = x.dtype in _LOW_PRECISION
+        if not (low or torch.is_autocast_enabled(x.device.type)): return forward(self, x, *args, **kwargs)
+        with torch.autocast(x.device.type, enabled=False):
+            y = forward(self, x.float() if low else x, *args, **kwargs)
+        return y.to(x.dtype) if low else y
+    run.float32_forward = True
+    return run
+
+def _init_subclass(cls, **kwargs):
+    nn.Module.__init_subclass__(**kwargs)
+    f = cls.__dict__.get('forward')
+    if f is not None and not getattr(f, 'float32_forward', False): cls.forward = float32_forward(f)
+
+SplineModule.__init_subclass__ = classmethod(_init_subclass)
+
 
 # %% ../nbs/01b_spline_module.ipynb #8c1d3d4b
 @patch
