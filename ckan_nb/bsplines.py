@@ -10,7 +10,7 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['uniform_grid', 'grid_base_range', 'check_knots', 'bspline_basis_naive', 'bspline_basis', 'uniform_locate',
            'uniform_basis_local', 'uniform_bspline_basis', 'bspline_curve', 'bspline_fit', 'insert_knot',
-           'refine_knots', 'uniform_power_matrix', 'uniform_poly_table']
+           'refine_knots', 'uniform_power_matrix', 'uniform_poly_table', 'local_power_matrices', 'poly_table']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -233,3 +233,32 @@ def uniform_poly_table(coefficients:Tensor, # (..., n_basis) coefficients on a u
     padded = torch.nn.functional.pad(coefficients, (k, k))                  # zeros beyond the valid range
     windows = padded.unfold(-1, k + 1, 1)                                     # (..., n_basis + k, k+1): c_{j-k..j}
     return windows @ uniform_power_matrix(k, coefficients.dtype, coefficients.device)
+
+# %% ../nbs/01_bsplines.ipynb #b7a31c02
+def local_power_matrices(grid:Tensor,     # knots, (n_knots,) or (..., n_knots), non-decreasing
+                         spline_order:int, # order k
+                        )->Tensor:        # (..., n_knots - 1, k+1, k+1): A[..., j, r, m]
+    "Per-interval matrices with $B_{j-k+r}(x) = \\sum_m A_{jrm} f^m$, $f = (x - t_j)/(t_{j+1} - t_j)$, for any knots; zero on empty intervals."
+    check_knots(grid, spline_order); k1 = spline_order + 1
+    t = grid.double()
+    f = (torch.arange(k1, dtype=torch.float64, device=grid.device) + 0.5) / k1          # k+1 distinct fractions
+    width = t.diff(dim=-1)                                                              # (..., J)
+    x = t[..., :-1, None] + width[..., None] * f                                        # (..., J, k+1): points inside each interval
+    basis = bspline_basis(x, t[..., None, None, :], spline_order, check=False)           # (..., J, k+1, n_basis)
+    J, n_basis = width.shape[-1], basis.shape[-1]
+    cols = (torch.arange(J, device=grid.device)[:, None] + torch.arange(-spline_order, 1, device=grid.device)).unsqueeze(-2)
+    valid = (cols >= 0) & (cols < n_basis)                                              # B_{j-k+r}, (J, 1, k+1)
+    W = basis.gather(-1, cols.clamp(0, n_basis - 1).expand(*basis.shape[:-1], k1)) * valid   # (..., J, points, r)
+    V = f.unsqueeze(-1) ** torch.arange(k1, dtype=torch.float64, device=grid.device)     # (points, powers)
+    A = torch.linalg.solve(V, W).transpose(-1, -2)                                      # W = V @ A_j.T
+    return (A * (width > 0)[..., None, None]).to(grid.dtype)
+
+def poly_table(grid:Tensor,         # knots, (n_knots,) or (..., n_knots), any spacing
+               coefficients:Tensor, # (..., n_knots - spline_order - 1)
+               spline_order:int,
+              )->Tensor:            # (..., n_knots - 1, spline_order + 1): P[..., j, m]
+    "Per-interval power coefficients for any knots: on interval j the spline is $\\sum_m P_{jm} f^m$ in the local fraction f."
+    k = spline_order
+    windows = torch.nn.functional.pad(coefficients, (k, k)).unfold(-1, k + 1, 1)         # (..., J, k+1): c_{j-k..j}
+    A = local_power_matrices(grid, k).to(coefficients.dtype)
+    return (windows.unsqueeze(-2) @ A).squeeze(-2) if A.dim() == windows.dim() + 1 else torch.einsum('...jr,jrm->...jm', windows, A)
