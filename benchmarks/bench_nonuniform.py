@@ -7,6 +7,9 @@ Compared, on the CPU with 2 threads, float32:
     (one shared grid), vs 3 knots inserted at different places in every channel (per-channel grids), and the dense
     path on the shared uneven grid (what such a module used before);
   - KANConv2d(16, 32, 3, padding=1) on (64, 16, 28, 28): uniform vs 3 knots inserted, and the dense path.
+Inserting knots adds basis functions (8 + 3 = 11 intervals in the base range), which costs a KAN convolution more work
+on any path, so each module is also timed on a uniform grid of that size (grid_size 8): `ratio` compares the uneven
+grid with the uniform grid of the same size, `ratio_to_original` with the grid it was refined from.
 Each module is built once; inserting knots keeps its function (exact refinement). Time: interleaved runs, median over
 repeats (the dense paths, much slower, after the others with fewer repeats); ratios from this run.
 
@@ -38,10 +41,12 @@ def build(C=64, cin=16, cout=32):
     torch.manual_seed(0)
     per_channel = (torch.rand(C, 3) * 1.8 - 0.9).sort(-1).values
     acts = {'SplineActivation, uniform grid': SplineActivation(C),
+            'SplineActivation, uniform grid of the same size (grid_size 8)': SplineActivation(C, grid_size=8),
             'SplineActivation, 3 knots inserted': with_knots(SplineActivation(C)),
             'SplineActivation, per-channel knots inserted': with_knots(SplineActivation(C), per_channel),
             'SplineActivation, 3 knots inserted, dense path (before)': with_knots(SplineActivation(C), backend='dense')}
     convs = {'KANConv2d, uniform grid': KANConv2d(cin, cout, 3, padding=1),
+             'KANConv2d, uniform grid of the same size (grid_size 8)': KANConv2d(cin, cout, 3, padding=1, grid_size=8),
              'KANConv2d, 3 knots inserted': with_knots(KANConv2d(cin, cout, 3, padding=1)),
              'KANConv2d, 3 knots inserted, dense path (before)': with_knots(KANConv2d(cin, cout, 3, padding=1), backend='dense')}
     return acts, convs
@@ -64,13 +69,15 @@ def main(argv=None):
     times = interleaved({n: f for n, f in fns.items() if n not in dense}, a.repeats)
     times |= interleaved({n: fns[n] for n in dense}, max(3, a.repeats // 5))
     med = median_ms({n: times[n] for n in fns})
-    ua, uc = med['SplineActivation, uniform grid'], med['KANConv2d, uniform grid']
-    ratio = {n: med[n] / (ua if n.startswith('SplineActivation') else uc) for n in fns if 'uniform grid' not in n}
+    sized = {'SplineActivation': 'uniform grid of the same size (grid_size 8)', 'KANConv2d': 'uniform grid of the same size (grid_size 8)'}
+    uneven = [n for n in fns if 'uniform grid' not in n]
+    ratio = {n: med[n] / med[f"{n.split(',')[0]}, {sized[n.split(',')[0]]}"] for n in uneven}
+    ratio_to_original = {n: med[n] / med[f"{n.split(',')[0]}, uniform grid"] for n in uneven}
     isa = kernel_isa()
     print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, float32, forward + backward, "
           f"median of {a.repeats} interleaved repeats ({max(3, a.repeats // 5)} for the dense paths)\n")
-    print("| method | time (ms) | time / same module on the uniform grid |\n|---|---:|---:|")
-    for n in fns: print(f"| {n} | {med[n]:.1f} | {ratio.get(n, 1.0):.2f}x |")
-    if a.json: write_json(a.json, med, times, ratio=ratio, threads=a.threads, repeats=a.repeats, torch=torch.__version__, isa=isa)
+    print("| method | time (ms) | / uniform grid of the same size | / uniform grid it was refined from |\n|---|---:|---:|---:|")
+    for n in fns: print(f"| {n} | {med[n]:.1f} | {ratio[n]:.2f}x | {ratio_to_original[n]:.2f}x |" if n in ratio else f"| {n} | {med[n]:.1f} | | |")
+    if a.json: write_json(a.json, med, times, ratio=ratio, ratio_to_original=ratio_to_original, threads=a.threads, repeats=a.repeats, torch=torch.__version__, isa=isa)
 
 if __name__ == '__main__': main()

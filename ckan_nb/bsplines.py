@@ -239,17 +239,25 @@ def local_power_matrices(grid:Tensor,     # knots, (n_knots,) or (..., n_knots),
                          spline_order:int, # order k
                         )->Tensor:        # (..., n_knots - 1, k+1, k+1): A[..., j, r, m]
     "Per-interval matrices with $B_{j-k+r}(x) = \\sum_m A_{jrm} f^m$, $f = (x - t_j)/(t_{j+1} - t_j)$, for any knots; zero on empty intervals."
-    check_knots(grid, spline_order); k1 = spline_order + 1
-    t = grid.double()
-    f = (torch.arange(k1, dtype=torch.float64, device=grid.device) + 0.5) / k1          # k+1 distinct fractions
+    check_knots(grid, spline_order); k, k1 = spline_order, spline_order + 1
+    t, dev = grid.double(), grid.device
+    f = (torch.arange(k1, dtype=torch.float64, device=dev) + 0.5) / k1                  # k+1 distinct fractions
     width = t.diff(dim=-1)                                                              # (..., J)
     x = t[..., :-1, None] + width[..., None] * f                                        # (..., J, k+1): points inside each interval
-    basis = bspline_basis(x, t[..., None, None, :], spline_order, check=False)           # (..., J, k+1, n_basis)
-    J, n_basis = width.shape[-1], basis.shape[-1]
-    cols = (torch.arange(J, device=grid.device)[:, None] + torch.arange(-spline_order, 1, device=grid.device)).unsqueeze(-2)
-    valid = (cols >= 0) & (cols < n_basis)                                              # B_{j-k+r}, (J, 1, k+1)
-    W = basis.gather(-1, cols.clamp(0, n_basis - 1).expand(*basis.shape[:-1], k1)) * valid   # (..., J, points, r)
-    V = f.unsqueeze(-1) ** torch.arange(k1, dtype=torch.float64, device=grid.device)     # (points, powers)
+    J = width.shape[-1]
+    ends = t[..., :1].expand(*t.shape[:-1], max(k - 1, 0)), t[..., -1:].expand(*t.shape[:-1], k)
+    near = torch.cat([ends[0], t, ends[1]], -1).unfold(-1, 2 * k, 1)[..., :J, :] if k else None   # t_{j-k+1..j+k}, ends repeated
+    N = [torch.ones_like(x)]                          # the k+1 non-zero basis values on interval j (The NURBS Book, A2.2)
+    for d in range(1, k + 1):
+        saved, nxt = 0., []
+        for r in range(d):
+            left, right = x - near[..., k - d + r, None], near[..., k + r, None] - x          # x - t_{j+1-d+r}, t_{j+r+1} - x
+            tmp = _safe_div(N[r], left + right)
+            nxt.append(saved + right * tmp); saved = left * tmp
+        N = nxt + [saved]
+    cols = torch.arange(J, device=dev)[:, None] + torch.arange(-k, 1, device=dev)     # B_{j-k+r} exists for 0 <= j-k+r < n_basis
+    W = torch.stack(N, -1) * ((cols >= 0) & (cols < J - k))[:, None, :]                  # (..., J, points, r)
+    V = f.unsqueeze(-1) ** torch.arange(k1, dtype=torch.float64, device=dev)            # (points, powers)
     A = torch.linalg.solve(V, W).transpose(-1, -2)                                      # W = V @ A_j.T
     return (A * (width > 0)[..., None, None]).to(grid.dtype)
 
@@ -261,4 +269,4 @@ def poly_table(grid:Tensor,         # knots, (n_knots,) or (..., n_knots), any s
     k = spline_order
     windows = torch.nn.functional.pad(coefficients, (k, k)).unfold(-1, k + 1, 1)         # (..., J, k+1): c_{j-k..j}
     A = local_power_matrices(grid, k).to(coefficients.dtype)
-    return (windows.unsqueeze(-2) @ A).squeeze(-2) if A.dim() == windows.dim() + 1 else torch.einsum('...jr,jrm->...jm', windows, A)
+    return (windows.unsqueeze(-2) @ A).squeeze(-2)                                      # (..., J, 1, k+1) @ (..., J, k+1, k+1)

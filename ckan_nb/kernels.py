@@ -5,6 +5,7 @@
 # %% ../nbs/A3_cpu_kernels.ipynb #4e1f1511
 from __future__ import annotations
 import ctypes, hashlib, os, platform, subprocess, tempfile, threading
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 import torch
@@ -195,29 +196,34 @@ spline_activation_op = define_op(
     lambda g, ctx: (g[0], None, None, g[1], g[2]), device_types='cpu')
 
 # %% ../nbs/A3_cpu_kernels.ipynb #b961d892
-def _expand_args(fn, x, t0, inv_h, spline_order, n_basis):
-    "Checked kernel arguments of the expansion, and its matrices: one (K1, K1) on a uniform grid, (C, J, K1, K1) on sorted knots."
+def _expansion_matrices(t0, spline_order, dtype):
+    "The expansion's polynomial matrices: one (K1, K1) on a uniform grid (t0 1-D), (C, J, K1, K1) on sorted knots (t0 the knots)."
+    if t0.dim() == 2: return local_power_matrices(t0, spline_order).to(dtype).contiguous()
+    return uniform_power_matrix(spline_order, dtype).contiguous()
+
+def _expand_args(fn, x, t0, inv_h, spline_order, n_basis, A=None):
+    "Checked kernel arguments of the expansion, and its matrices (`_expansion_matrices` unless given)."
     if x.dim() < 2: raise ValueError(f"{fn}: x must have shape (batch, channels, *spatial), got {tuple(x.shape)}")
     if not 0 <= spline_order <= 7: raise ValueError(f"{fn}: the fused kernel supports spline_order <= 7, got {spline_order}")
     C, J, K1 = x.shape[1], n_basis + spline_order, spline_order + 1
     knots, grid = _grid_args(t0, inv_h, C, J)
-    A = (local_power_matrices(t0, spline_order) if knots else uniform_power_matrix(spline_order)).to(x.dtype).contiguous()
+    A = _expansion_matrices(t0, spline_order, x.dtype) if A is None else A
     check_kernel_args(fn, x, **grid, A=(A, (C, J, K1, K1) if knots else (K1, K1)))
     return [K1, x.shape[0] * C, x[0, 0].numel(), C, J, n_basis], knots, A
 
-def _kernel_expand(x:Tensor, t0:Tensor, inv_h:Tensor, spline_order:int, n_basis:int, base:bool=False)->Tensor:
+def _kernel_expand(x:Tensor, t0:Tensor, inv_h:Tensor, spline_order:int, n_basis:int, base:bool=False, A=None)->Tensor:
     "Fused `basis_expansion` on the CPU: (batch, channels, *spatial) -> (batch, channels * (n_basis + base), *spatial)."
     x = x.contiguous()
-    args, knots, A = _expand_args('basis expansion', x, t0, inv_h, spline_order, n_basis)
+    args, knots, A = _expand_args('basis expansion', x, t0, inv_h, spline_order, n_basis, A)
     out = x.new_empty(x.shape[0], x.shape[1] * (n_basis + int(base)), *x.shape[2:])
     fn = getattr(kernel_lib('basis_expansion'), 'ckan_expand_f32' if x.dtype == torch.float32 else 'ckan_expand_f64')
     fn(args[0], _ptr(x), _ptr(out), *args[1:], int(base), knots, _ptr(t0), _ptr(inv_h), _ptr(A), torch.get_num_threads())
     return out
 
-def _kernel_expand_backward(x:Tensor, grad:Tensor, t0:Tensor, inv_h:Tensor, spline_order:int, n_basis:int, base:bool=False)->Tensor:
+def _kernel_expand_backward(x:Tensor, grad:Tensor, t0:Tensor, inv_h:Tensor, spline_order:int, n_basis:int, base:bool=False, A=None)->Tensor:
     "Input gradient of `_kernel_expand` from the gradient of the expansion, without storing basis derivatives."
     x, grad = x.contiguous(), grad.contiguous()
-    args, knots, A = _expand_args('basis expansion backward', x, t0, inv_h, spline_order, n_basis)
+    args, knots, A = _expand_args('basis expansion backward', x, t0, inv_h, spline_order, n_basis, A)
     check_kernel_args('basis expansion backward', x, grad=(grad, (x.shape[0], x.shape[1] * (n_basis + int(base)), *x.shape[2:])))
     dx = torch.empty_like(x)
     fn = getattr(kernel_lib('basis_expansion'), 'ckan_expand_bwd_f32' if x.dtype == torch.float32 else 'ckan_expand_bwd_f64')
@@ -233,20 +239,23 @@ def _batch_chunks(x, channels_out, budget=2 << 20):
     step = max(1, budget // max(per_sample, 1))
     return [slice(i, i + step) for i in range(0, x.shape[0], step)]
 
-def _expanders(impl):
-    if impl == 'kernel': return _kernel_expand, _kernel_expand_backward
+def _expanders(impl, t0, spline_order, dtype):
+    "The expansion and its backward for `impl`; the kernel's get their matrices once per call, not once per slice."
+    if impl == 'kernel':
+        A = _expansion_matrices(t0, spline_order, dtype)
+        return partial(_kernel_expand, A=A), partial(_kernel_expand_backward, A=A)
     from ckan_nb.triton_kernels import triton_expand, triton_expand_backward   # GPU launchers (appendix A2)
     return triton_expand, triton_expand_backward
 
 def _basis_conv(x, t0, inv_h, weight, spline_order, n_basis, base, stride, padding, dilation, groups, impl):
     "conv(expansion(x), weight), slice by slice of the batch: one slice's expansion at a time."
-    expand, nd = _expanders(impl)[0], x.dim() - 2
+    expand, nd = _expanders(impl, t0, spline_order, x.dtype)[0], x.dim() - 2
     conv = lambda xc: _CONV[nd](expand(xc, t0, inv_h, spline_order, n_basis, base), weight, None, stride, padding, dilation, groups)
     return torch.cat([conv(x[c]) for c in _batch_chunks(x, weight.shape[1] * groups)])
 
 def _basis_conv_backward(gy, x, t0, inv_h, weight, k, nb, base, stride, padding, dilation, groups, impl, need_x, need_w):
     "Gradients for x and weight: the expansion recomputed slice by slice, one `convolution_backward`, the kernel's input gradient."
-    expand, expand_backward = _expanders(impl)
+    expand, expand_backward = _expanders(impl, t0, k, x.dtype)
     mask, nd = [need_x, need_w, False], x.dim() - 2
     gx, gw = torch.empty_like(x) if need_x else x.new_zeros(0), torch.zeros_like(weight) if need_w else weight.new_zeros(0)
     for c in _batch_chunks(x, weight.shape[1] * groups):

@@ -23,12 +23,21 @@ static void row_silu_bwd(const T* __restrict x, const T* __restrict g, T* __rest
 
 // Per row: first non-zero basis index (a far-away sentinel outside the grid) and the K1 local weights, or
 // (deriv) their derivatives in x.
+// On sorted knots the interval search runs first, knot by knot over the whole row (a vectorised count into `first`),
+// then the weights read each element's count back; on a uniform grid `locate` is one multiply.
 template <typename T, int K1, bool deriv, class G> __attribute__((noinline))
 static void row_local(const T* __restrict x, int* __restrict first, T* __restrict w, int64_t S, const G g,
                       const T* __restrict A) {
+    if constexpr (G::per_interval) {
+        for (int64_t s = 0; s < S; s++) first[s] = 0;
+        for (int q = 1; q < g.J; q++) { const T tq = g.t[q]; for (int64_t s = 0; s < S; s++) first[s] += (int)(x[s] >= tq); }
+    }
     for (int64_t s = 0; s < S; s++) {
-        int j; T f;
-        const T in = g.locate(x[s], j, f);
+        int j; T f, in;
+        if constexpr (G::per_interval) {
+            in = (T)((x[s] >= g.t[0]) & (x[s] < g.t[g.J]));
+            j = in > (T)0 ? first[s] : 0; f = in > (T)0 ? (x[s] - g.t[j]) * g.iw[j] : (T)0; f = f < (T)1 ? f : (T)1;
+        } else in = g.locate(x[s], j, f);
         first[s] = in > (T)0 ? j - (K1 - 1) : -(1 << 30);
         const T* __restrict Aj = G::per_interval ? A + (int64_t)j * K1 * K1 : A;
         for (int r = 0; r < K1; r++) {
