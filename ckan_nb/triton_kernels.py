@@ -263,14 +263,15 @@ def triton_expand_backward(x:Tensor,     # (batch, channels, *spatial), the inpu
 
 # %% ../nbs/A2_triton_kernels.ipynb #4cef7fac
 def _define_ops():
-    "Register ckan_nb::spline_activation_triton and ckan_nb::basis_expansion_triton with their backward ops (`define_op`, appendix A3); return both."
+    "Register ckan_nb::spline_activation_triton and ckan_nb::triton_basis_expansion with their backward ops (`define_op`, appendix A3); return both."
     act = define_op('spline_activation_triton', _act_forward, _act_backward,
                     '(Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> Tensor',
                     '(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> (Tensor, Tensor, Tensor)',
                     lambda x, t0, inv_h, table, scale: _out_like(x),       # the layouts the real launchers produce
                     lambda grad, x, t0, inv_h, table, scale: (_out_like(x), table.new_empty(table.shape), scale.new_empty(scale.shape)),
                     lambda g, ctx: (g[0], None, None, g[1], g[2]))
-    exp = define_op('basis_expansion_triton', triton_expand,
+    exp = define_op('triton_basis_expansion',   # ckan_nb::triton_basis_expansion(_backward)
+                    triton_expand,
                     lambda grad, x, t0, inv_h, k, nb, base: triton_expand_backward(x, grad, t0, inv_h, k, nb, base),
                     '(Tensor x, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor',
                     '(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor',
