@@ -1,5 +1,5 @@
 """Shared measurement helpers for the benchmarks: one training step, interleaved timing, peak memory in a fresh process."""
-import json, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys, time
 
 def step(m, x, g):
     "One forward + backward of module `m` on input `x` with upstream gradient `g`; gradients are dropped afterwards."
@@ -34,3 +34,9 @@ def peak_growth_mib(script:str, name:str, *args:str)->float:
     "Run `script --memory-child name *args` in a fresh process and return its reported peak growth in MiB."
     r = subprocess.run([sys.executable, script, '--memory-child', name, *args], capture_output=True, text=True, check=True)
     return json.loads(r.stdout.strip().splitlines()[-1])['peak_growth'] / 2**20
+
+def write_json(path:str, med:dict, times:dict, **fields):
+    "Write a benchmark's medians (ms), every round's times (ms) and its settings to `path`, creating its folder."
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    with open(path, 'w') as fh:
+        json.dump({'median_ms': med, 'times_ms': {k: [t * 1e3 for t in v] for k, v in times.items()}, **fields}, fh, indent=1)

@@ -9,11 +9,14 @@ Time: runs interleaved (each repeat times every method once, in turn), median ov
 Memory: each method in a fresh process: peak resident-set growth during one forward + backward with the input
 and upstream gradient already allocated (Linux: VmHWM reset through /proc/self/clear_refs).
 
-    python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--json ckan_nb/results/activations.json]
+    python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--isa native|avx2|scalar] [--json ckan_nb/results/activations.json]
+
+--isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernel's fast path is built for; the output states it.
 """
 import argparse, json, os, platform, subprocess, sys
 import torch, torch.nn as nn
 from ckan_nb.activations import SplineActivation, kernel_status
+from ckan_nb.kernels import kernel_isa, ISAS
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import step, interleaved, median_ms, report_peak_growth, peak_growth_mib
 
@@ -72,8 +75,10 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=21)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--json', default=None)
+    p.add_argument('--isa', choices=ISAS, default=None, help='build the kernel for this instruction set (sets CKAN_NB_ISA)')
     p.add_argument('--memory-child', default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.isa: os.environ['CKAN_NB_ISA'] = a.isa                      # before the first kernel use; children inherit it
     if a.memory_child: return memory_child(a.memory_child, tuple(a.shape), a.threads)
     torch.set_num_threads(a.threads); torch.manual_seed(0)
     assert kernel_status() == 'ready', kernel_status()
@@ -86,7 +91,8 @@ def main(argv=None):
     med = median_ms(times)
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads), '--shape', *map(str, a.shape)) for name in METHODS}
     seed, silu, msilu = med['seed loop'], med['nn.SiLU'], mem['nn.SiLU']
-    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, input {tuple(a.shape)} float32, "
+    isa = kernel_isa()
+    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, input {tuple(a.shape)} float32, "
           f"forward + backward, median of {a.repeats} interleaved repeats; one-time kernel compile {load_s:.1f}s\n")
     print("| method | time (ms) | speed-up over the seed loop | time / nn.SiLU | peak memory (MiB) | memory / nn.SiLU |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -97,6 +103,6 @@ def main(argv=None):
         with open(a.json, 'w') as fh:
             json.dump({'median_ms': med, 'peak_mib': mem, 'times_ms': {k: [t * 1e3 for t in v] for k, v in times.items()},
                        'shape': a.shape, 'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__,
-                       'kernel_compile_s': load_s}, fh, indent=1)
+                       'kernel_compile_s': load_s, 'isa': isa}, fh, indent=1)
 
 if __name__ == '__main__': main()

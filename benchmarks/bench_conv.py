@@ -12,11 +12,14 @@ and the per-patch one) are timed after the others, because their large allocatio
 (and so the page-fault cost) for whatever runs next. Memory: each method in a fresh process, peak
 resident growth during one forward + backward, input and upstream gradient already allocated.
 
-    python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--json ckan_nb/results/conv.json]
+    python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--isa native|avx2|scalar] [--json ckan_nb/results/conv.json]
+
+--isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernels' fast paths are built for; the output states it.
 """
 import argparse, json, os, platform, sys
 import torch, torch.nn as nn, torch.nn.functional as F
 from ckan_nb.conv import KANConv2d
+from ckan_nb.kernels import kernel_isa, ISAS
 from ckan_nb.bsplines import uniform_grid, uniform_bspline_basis
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import step, interleaved, median_ms, report_peak_growth, peak_growth_mib
@@ -61,8 +64,10 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=15)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--json', default=None)
+    p.add_argument('--isa', choices=ISAS, default=None, help='build the kernels for this instruction set (sets CKAN_NB_ISA)')
     p.add_argument('--memory-child', default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.isa: os.environ['CKAN_NB_ISA'] = a.isa                      # before the first kernel use; memory children inherit it
     if a.memory_child: return memory_child(a.memory_child, a.threads)
     torch.set_num_threads(a.threads); torch.manual_seed(0)
     mods = {name: make() for name, (make, _) in METHODS.items()}
@@ -78,7 +83,8 @@ def main(argv=None):
     med = median_ms({name: times[name] for name in METHODS})
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads)) for name in METHODS}
     floor, mfloor = med['floor: nn.Conv2d over the expansion'], mem['floor: nn.Conv2d over the expansion']
-    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, ({B}, {CIN}, {HW}, {HW}) -> {COUT} channels, 3x3, "
+    isa = kernel_isa('basis_expansion')
+    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, ({B}, {CIN}, {HW}, {HW}) -> {COUT} channels, 3x3, "
           f"padding 1, grid_size {G}, spline_order {K}, float32, forward + backward, median of {a.repeats} interleaved repeats\n")
     print("| method | time (ms) | time / floor | peak memory (MiB) | memory / floor |\n|---|---:|---:|---:|---:|")
     for name in METHODS: print(f"| {name} | {med[name]:.1f} | {med[name] / floor:.2f}x | {mem[name]:.0f} | {mem[name] / mfloor:.2f}x |")
@@ -86,6 +92,6 @@ def main(argv=None):
         os.makedirs(os.path.dirname(a.json) or '.', exist_ok=True)
         with open(a.json, 'w') as fh:
             json.dump({'median_ms': med, 'peak_mib': mem, 'times_ms': {k: [t * 1e3 for t in v] for k, v in times.items()},
-                       'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__}, fh, indent=1)
+                       'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__, 'isa': isa}, fh, indent=1)
 
 if __name__ == '__main__': main()

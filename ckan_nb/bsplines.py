@@ -11,7 +11,8 @@ from torch import Tensor
 __all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots', 'bspline_basis_naive', 'bspline_basis',
            'uniform_spacing', 'is_uniform_grid', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local',
            'uniform_bspline_basis', 'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit',
-           'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table']
+           'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table', 'local_power_matrices',
+           'poly_table']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -278,3 +279,40 @@ def uniform_poly_table(coefficients:Tensor, # (..., n_basis) coefficients on a u
     padded = torch.nn.functional.pad(coefficients, (k, k))                  # zeros beyond the valid range
     windows = padded.unfold(-1, k + 1, 1)                                     # (..., n_basis + k, k+1): c_{j-k..j}
     return windows @ uniform_power_matrix(k, coefficients.dtype, coefficients.device)
+
+# %% ../nbs/01_bsplines.ipynb #b7a31c02
+def local_power_matrices(grid:Tensor,     # knots, (n_knots,) or (..., n_knots), non-decreasing
+                         spline_order:int, # order k
+                        )->Tensor:        # (..., n_knots - 1, k+1, k+1): A[..., j, r, m]
+    "Per-interval matrices with $B_{j-k+r}(x) = \\sum_m A_{jrm} f^m$, $f = (x - t_j)/(t_{j+1} - t_j)$, for any knots; zero on empty intervals."
+    check_knots(grid, spline_order); k, k1 = spline_order, spline_order + 1
+    t, dev = grid.double(), grid.device
+    f = (torch.arange(k1, dtype=torch.float64, device=dev) + 0.5) / k1                  # k+1 distinct fractions
+    width = t.diff(dim=-1)                                                              # (..., J)
+    x = t[..., :-1, None] + width[..., None] * f                                        # (..., J, k+1): points inside each interval
+    J = width.shape[-1]
+    ends = t[..., :1].expand(*t.shape[:-1], max(k - 1, 0)), t[..., -1:].expand(*t.shape[:-1], k)
+    near = torch.cat([ends[0], t, ends[1]], -1).unfold(-1, 2 * k, 1)[..., :J, :] if k else None   # t_{j-k+1..j+k}, ends repeated
+    N = [torch.ones_like(x)]                          # the k+1 non-zero basis values on interval j (The NURBS Book, A2.2)
+    for d in range(1, k + 1):
+        saved, nxt = 0., []
+        for r in range(d):
+            left, right = x - near[..., k - d + r, None], near[..., k + r, None] - x          # x - t_{j+1-d+r}, t_{j+r+1} - x
+            tmp = _safe_div(N[r], left + right)
+            nxt.append(saved + right * tmp); saved = left * tmp
+        N = nxt + [saved]
+    cols = torch.arange(J, device=dev)[:, None] + torch.arange(-k, 1, device=dev)     # B_{j-k+r} exists for 0 <= j-k+r < n_basis
+    W = torch.stack(N, -1) * ((cols >= 0) & (cols < J - k))[:, None, :]                  # (..., J, points, r)
+    V = f.unsqueeze(-1) ** torch.arange(k1, dtype=torch.float64, device=dev)            # (points, powers)
+    A = torch.linalg.solve(V, W).transpose(-1, -2)                                      # W = V @ A_j.T
+    return (A * (width > 0)[..., None, None]).to(grid.dtype)
+
+def poly_table(grid:Tensor,         # knots, (n_knots,) or (..., n_knots), any spacing
+               coefficients:Tensor, # (..., n_knots - spline_order - 1)
+               spline_order:int,
+              )->Tensor:            # (..., n_knots - 1, spline_order + 1): P[..., j, m]
+    "Per-interval power coefficients for any knots: on interval j the spline is $\\sum_m P_{jm} f^m$ in the local fraction f."
+    k = spline_order
+    windows = torch.nn.functional.pad(coefficients, (k, k)).unfold(-1, k + 1, 1)         # (..., J, k+1): c_{j-k..j}
+    A = local_power_matrices(grid, k).to(coefficients.dtype)
+    return (windows.unsqueeze(-2) @ A).squeeze(-2)                                      # (..., J, 1, k+1) @ (..., J, k+1, k+1)

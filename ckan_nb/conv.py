@@ -4,15 +4,14 @@
 
 # %% ../nbs/04_conv.ipynb #e62ca85f
 from __future__ import annotations
-import math, ctypes
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import uniform_bspline_basis, bspline_basis, uniform_power_matrix
+from .bsplines import uniform_bspline_basis, bspline_basis
 from .spline_module import SplineModule, check_int
-from .activations import SplineActivation, register_kernel, kernel_status, kernel_lib, _CPP_EXP
-from .triton_kernels import triton_expand, triton_expand_backward
+from .activations import SplineActivation
 
 # %% auto #0
 __all__ = ['ConvKANLayer', 'ConvKANBlock', 'basis_expansion', 'KANConv1d', 'KANConv2d', 'KANConv3d']
@@ -86,197 +85,14 @@ def basis_expansion(x:Tensor,         # (batch, channels, *spatial)
     return basis.movedim((-2, -1), (1, 2)).flatten(1, 2)
 
 # %% ../nbs/04_conv.ipynb #08a9bdaf
-_EXPAND_SRC = r'''
-#include <cstdint>
-#include <vector>
-#include <cstring>
-#include <cmath>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-// Dense B-spline expansion on uniform grids for KAN convolutions: out[row, b, s] = B_b(x[row, s]) (and, as one more
-// channel, SiLU(x) for the base branch), and its
-// backward, dx[row, s] = sum_b g[row, b, s] B_b'(x[row, s]). The local weights are polynomials in the fraction f
-// given by the spline engine's power matrix A: w_r(f) = sum_m A[r, m] f^m, the r-th non-zero basis value.
-
-''' + _CPP_EXP + r'''
-
-// The base branch as one more channel: SiLU(x), and in backward g * SiLU'(x) added to dx.
-template <typename T> __attribute__((noinline))
-static void row_silu(const T* __restrict x, T* __restrict out, int64_t S) {
-    for (int64_t s = 0; s < S; s++) out[s] = x[s] / ((T)1 + exp_approx(-x[s]));
-}
-template <typename T> __attribute__((noinline))
-static void row_silu_bwd(const T* __restrict x, const T* __restrict g, T* __restrict dx, int64_t S) {
-    for (int64_t s = 0; s < S; s++) {
-        const T sig = (T)1 / ((T)1 + exp_approx(-x[s]));
-        dx[s] += g[s] * sig * ((T)1 + x[s] * ((T)1 - sig));
-    }
-}
-
-// Per row: first non-zero basis index (a far-away sentinel outside the grid) and the K1 local weights, or
-// (deriv) their derivatives in x.
-template <typename T, int K1, bool deriv> __attribute__((noinline))
-static void row_local(const T* __restrict x, int* __restrict first, T* __restrict w, int64_t S, T a, T ih, T Jf,
-                      int J1, const T* __restrict A) {
-    for (int64_t s = 0; s < S; s++) {
-        const T u = (x[s] - a) * ih;
-        const T in = (T)((u >= (T)0) & (u < Jf));
-        const T uc = in > (T)0 ? u : (T)0; int j = (int)uc; j = j < J1 ? j : J1; const T f = uc - (T)j;
-        first[s] = in > (T)0 ? j - (K1 - 1) : -(1 << 30);
-        for (int r = 0; r < K1; r++) {
-            T acc = 0;
-            if constexpr (deriv) { for (int m = K1 - 1; m >= 1; m--) acc = acc * f + (T)m * A[r * K1 + m]; acc *= ih; }
-            else { acc = A[r * K1 + K1 - 1]; for (int m = K1 - 2; m >= 0; m--) acc = acc * f + A[r * K1 + m]; }
-            w[r * S + s] = acc;
-        }
-    }
-}
-
-template <typename T, int K1> __attribute__((noinline))
-static void row_scatter(const int* __restrict first, const T* __restrict w, T* __restrict out, int64_t S, int nb) {
-    for (int b = 0; b < nb; b++) {
-        T* __restrict o = out + (int64_t)b * S;
-        for (int64_t s = 0; s < S; s++) {
-            const int off = b - first[s];
-            T v = 0;
-            for (int r = 0; r < K1; r++) v += (T)(off == r) * w[r * S + s];
-            o[s] = v;
-        }
-    }
-}
-
-template <typename T, int K1> __attribute__((noinline))
-static void row_gather(const int* __restrict first, const T* __restrict dw, const T* __restrict g, T* __restrict dx,
-                       int64_t S, int nb) {
-    for (int64_t s = 0; s < S; s++) dx[s] = 0;
-    for (int b = 0; b < nb; b++) {
-        const T* __restrict gb = g + (int64_t)b * S;
-        for (int64_t s = 0; s < S; s++) {
-            const int off = b - first[s];
-            T v = 0;
-            for (int r = 0; r < K1; r++) v += (T)(off == r) * dw[r * S + s];
-            dx[s] += gb[s] * v;
-        }
-    }
-}
-
-// Rows are (batch, channel) pairs; each writes nb basis channels, plus the SiLU channel when `base` is set.
-template <typename T, int K1>
-static void expand(const T* x, T* out, int64_t rows, int64_t S, int64_t C, int64_t J, int nb, int base,
-                   const T* t0, const T* ih, const T* A, int nth) {
-    #pragma omp parallel num_threads(nth)
-    {
-        std::vector<int> first(S); std::vector<T> w(K1 * S);
-        #pragma omp for schedule(static)
-        for (int64_t row = 0; row < rows; row++) {
-            const int64_t c = row % C; T* o = out + row * (nb + base) * S;
-            row_local<T, K1, false>(x + row * S, first.data(), w.data(), S, t0[c], ih[c], (T)J, (int)J - 1, A);
-            row_scatter<T, K1>(first.data(), w.data(), o, S, nb);
-            { const T* xr = x + row * S; for (int64_t s = 0; s < S; s++) o[s] += xr[s] - xr[s]; }   // NaN/inf in: NaN in basis 0
-            if (base) row_silu<T>(x + row * S, o + nb * S, S);
-        }
-    }
-}
-
-template <typename T, int K1>
-static void expand_bwd(const T* x, const T* g, T* dx, int64_t rows, int64_t S, int64_t C, int64_t J, int nb, int base,
-                       const T* t0, const T* ih, const T* A, int nth) {
-    #pragma omp parallel num_threads(nth)
-    {
-        std::vector<int> first(S); std::vector<T> w(K1 * S);
-        #pragma omp for schedule(static)
-        for (int64_t row = 0; row < rows; row++) {
-            const int64_t c = row % C; const T* gr = g + row * (nb + base) * S;
-            row_local<T, K1, true>(x + row * S, first.data(), w.data(), S, t0[c], ih[c], (T)J, (int)J - 1, A);
-            row_gather<T, K1>(first.data(), w.data(), gr, dx + row * S, S, nb);
-            if (base) row_silu_bwd<T>(x + row * S, gr + nb * S, dx + row * S, S);
-        }
-    }
-}
-
-#define DISPATCH(CALL) switch (k1) { case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
-    case 4: CALL(4); break; case 5: CALL(5); break; case 6: CALL(6); break; case 7: CALL(7); break; \
-    case 8: CALL(8); break; default: return -1; } return 0;
-#define EXP_CALL(K) expand<T, K>(x, out, rows, S, C, J, nb, base, t0, ih, A, nth)
-#define BWD_CALL(K) expand_bwd<T, K>(x, g, dx, rows, S, C, J, nb, base, t0, ih, A, nth)
-#define EXPORT(TYPE, SUF) \
-extern "C" int ckan_expand_##SUF(int k1, const TYPE* x, TYPE* out, int64_t rows, int64_t S, int64_t C, int64_t J, \
-                                 int nb, int base, const TYPE* t0, const TYPE* ih, const TYPE* A, int nth) { \
-    typedef TYPE T; DISPATCH(EXP_CALL) } \
-extern "C" int ckan_expand_bwd_##SUF(int k1, const TYPE* x, const TYPE* g, TYPE* dx, int64_t rows, int64_t S, \
-                                     int64_t C, int64_t J, int nb, int base, const TYPE* t0, const TYPE* ih, const TYPE* A, \
-                                     int nth) { \
-    typedef TYPE T; DISPATCH(BWD_CALL) }
-EXPORT(float, f32)
-EXPORT(double, f64)
-'''
-_P, _I, _N = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
-register_kernel('basis_expansion', _EXPAND_SRC, {
-    **{f'ckan_expand_{s}': [_N, _P, _P, _I, _I, _I, _I, _N, _N, _P, _P, _P, _N] for s in ('f32', 'f64')},
-    **{f'ckan_expand_bwd_{s}': [_N, _P, _P, _P, _I, _I, _I, _I, _N, _N, _P, _P, _P, _N] for s in ('f32', 'f64')}})
-
-def _expand_args(x, t0, inv_h, spline_order, n_basis, base):
-    A = uniform_power_matrix(spline_order, x.dtype).contiguous()
-    B, C = x.shape[:2]
-    return [spline_order + 1, B * C, x[0, 0].numel(), C, n_basis + spline_order, n_basis, int(base)] + [t.data_ptr() for t in (t0, inv_h, A)]
-
-def _kernel_expand(x, t0, inv_h, spline_order, n_basis, base=False):
-    "Fused `basis_expansion` on the CPU: (batch, channels, *spatial) -> (batch, channels * (n_basis + base), *spatial)."
-    x = x.contiguous()
-    out = x.new_empty(x.shape[0], x.shape[1] * (n_basis + int(base)), *x.shape[2:])
-    fn = getattr(kernel_lib('basis_expansion'), 'ckan_expand_f32' if x.dtype == torch.float32 else 'ckan_expand_f64')
-    k1, rows, S, C, J, nb, b, *ptrs = _expand_args(x, t0, inv_h, spline_order, n_basis, base)
-    fn(k1, x.data_ptr(), out.data_ptr(), rows, S, C, J, nb, b, *ptrs, torch.get_num_threads())
-    return out
-
-def _kernel_expand_backward(x, grad, t0, inv_h, spline_order, n_basis, base=False):
-    "Input gradient of `_kernel_expand` from the gradient of the expansion, without storing basis derivatives."
-    x, grad = x.contiguous(), grad.contiguous()
-    dx = torch.empty_like(x)
-    fn = getattr(kernel_lib('basis_expansion'), 'ckan_expand_bwd_f32' if x.dtype == torch.float32 else 'ckan_expand_bwd_f64')
-    k1, rows, S, C, J, nb, b, *ptrs = _expand_args(x, t0, inv_h, spline_order, n_basis, base)
-    fn(k1, x.data_ptr(), grad.data_ptr(), dx.data_ptr(), rows, S, C, J, nb, b, *ptrs, torch.get_num_threads())
-    return dx
+from .kernels import kernel_status, knot_params, basis_convolution   # the fused CPU path (appendix A3)
 
 # %% ../nbs/04_conv.ipynb #f1d0e309
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_GRAD_INPUT = {1: torch.nn.grad.conv1d_input, 2: torch.nn.grad.conv2d_input, 3: torch.nn.grad.conv3d_input}
-_GRAD_WEIGHT = {1: torch.nn.grad.conv1d_weight, 2: torch.nn.grad.conv2d_weight, 3: torch.nn.grad.conv3d_weight}
 
-def _batch_chunks(x, channels_out, budget=2 << 20):
-    "Batch slices whose expansion fits in about `budget` bytes: it stays in cache and the allocator reuses it."
-    per_sample = math.prod(x.shape[2:]) * channels_out * x.element_size()
-    step = max(1, budget // max(per_sample, 1))
-    return [slice(i, i + step) for i in range(0, x.shape[0], step)]
-
-_EXPANDERS = {'kernel': (_kernel_expand, _kernel_expand_backward), 'triton': (triton_expand, triton_expand_backward)}
-
-class _BasisConvolution(torch.autograd.Function):
-    "conv(expansion(x), weight) with a fused expansion (the C++ kernel or Triton's), saving only x: the expansion is recomputed in backward."
-    @staticmethod
-    def forward(ctx, x, t0, inv_h, weight, spline_order, n_basis, base, stride, padding, dilation, groups, impl='kernel'):
-        nd, expand = x.dim() - 2, _EXPANDERS[impl][0]
-        ctx.save_for_backward(x, t0, inv_h, weight)
-        ctx.cfg = spline_order, n_basis, base, stride, padding, dilation, groups, nd, impl
-        conv = lambda xc: _CONV[nd](expand(xc, t0, inv_h, spline_order, n_basis, base), weight, None, stride, padding, dilation, groups)
-        return torch.cat([conv(x[c]) for c in _batch_chunks(x, weight.shape[1] * groups)])
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, t0, inv_h, weight = ctx.saved_tensors
-        k, nb, base, stride, padding, dilation, groups, nd, impl = ctx.cfg
-        expand, expand_backward = _EXPANDERS[impl]
-        mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[3], False]
-        gx = torch.empty_like(x) if mask[0] else None
-        gw = torch.zeros_like(weight) if mask[1] else None
-        for c in _batch_chunks(x, weight.shape[1] * groups):
-            basis = expand(x[c], t0, inv_h, k, nb, base)                      # recomputed, not kept from forward
-            gb, gwc, _ = torch.ops.aten.convolution_backward(gy[c], basis, weight, None, stride, padding, dilation, False, [0] * nd, groups, mask)
-            del basis
-            if mask[1]: gw += gwc
-            if mask[0]: gx[c] = expand_backward(x[c], gb, t0, inv_h, k, nb, base)
-        return gx, None, None, gw, None, None, None, None, None, None, None, None
+class _BasisConvolution:
+    "`_BasisConvolution.apply(...)` is `basis_convolution(...)`, the custom operator of appendix A3 (kept for its callers)."
+    apply = staticmethod(basis_convolution)
 
 # %% ../nbs/04_conv.ipynb #01a9b39d
 _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
@@ -329,7 +145,6 @@ class _KANConvNd(SplineModule):
 
     def _kernel_status(self)->str: return kernel_status('basis_expansion')
 
-    @torch.compiler.disable
     def _kan_conv(self, x, weight, padding):
         "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
         path, uniform = self._backend_for(x)
@@ -337,8 +152,8 @@ class _KANConvNd(SplineModule):
         if path == 'triton':                                               # the GPU expansion (appendix A2)
             return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
                                            self.dilation, self.groups, 'triton')
-        if path == 'kernel':
-            t0, inv_h = (u.to(x.dtype) for u in uniform)
+        if path == 'kernel':                                               # any sorted knots (appendix A3)
+            t0, inv_h = (u.to(x.dtype) for u in uniform) if uniform is not None else knot_params(self.grid.to(x.dtype), self.in_channels)
             return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
         expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=path != 'dense', base=base)
         return _CONV[self._nd](expansion, weight, None, self.stride, padding, self.dilation, self.groups)

@@ -35,28 +35,27 @@ BACKENDS = ('auto', 'kernel', 'triton', 'torch', 'dense')
 
 def choose_backend(backend:str,     # the module's request: one of `BACKENDS`
                    x:Tensor,        # the input about to be evaluated
-                   uniform:bool,    # whether the grid is uniform (the fast paths need it)
+                   uniform:bool,    # whether the grid is uniform (the Triton and PyTorch fast paths need it)
                    spline_order:int,
                    kernel_status:Callable[[], str]|None=None, # 'ready' or why not, for the module's fused CPU kernel; None: it has none
                   )->str:           # the path to take: 'kernel', 'triton', 'torch' or 'dense'
     "The evaluation path for `x`: the fastest that applies to `backend`, or an error if an explicit request cannot be met."
     if x.numel() == 0: return 'torch' if uniform else 'dense'
     if backend == 'dense': return 'dense'
-    if not uniform:
+    can_fuse = kernel_status is not None and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and spline_order <= 7
+    if backend == 'kernel' and kernel_status is not None and not can_fuse:
+        raise ValueError(f"backend='kernel' needs a CPU float32/float64 input and spline_order <= 7, got {x.device.type} {x.dtype}, order {spline_order}")
+    status = kernel_status() if can_fuse and backend in ('auto', 'kernel') else None
+    if backend == 'kernel' and status not in (None, 'ready'): raise RuntimeError(f"the fused kernel is not available: {status}")
+    if not uniform:                 # the fused CPU kernels take any sorted knots (appendix A3); the other fast paths do not
+        if status == 'ready': return 'kernel'
         if backend in ('kernel', 'triton', 'torch'): raise ValueError(f"backend={backend!r} needs a uniform grid; use 'dense' or 'auto'")
         return 'dense'
     if backend == 'triton' or (backend == 'auto' and x.device.type == 'cuda'):   # the GPU kernels (appendix A2)
         if triton_available(x): return 'triton' if kernel_status is not None else 'torch'
         if backend == 'triton': raise RuntimeError("backend='triton' needs Triton and a CUDA float32/float16/bfloat16 input")
-    if kernel_status is None or backend not in ('auto', 'kernel'): return 'torch'
-    can_fuse = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and spline_order <= 7
-    if backend == 'kernel' and not can_fuse:
-        raise ValueError(f"backend='kernel' needs a CPU float32/float64 input and spline_order <= 7, got {x.device.type} {x.dtype}, order {spline_order}")
-    if can_fuse:
-        status = kernel_status()
-        if status == 'ready': return 'kernel'
-        if backend == 'kernel': raise RuntimeError(f"the fused kernel is not available: {status}")
-    return 'torch'
+    return 'kernel' if status == 'ready' else 'torch'
+
 
 # %% ../nbs/01b_spline_module.ipynb #d73b580e
 BASE_ACTIVATIONS = ('silu', None)
@@ -204,10 +203,11 @@ def _backend_for(self:SplineModule, x:Tensor)->tuple[str, tuple | None]: # the p
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 def float32_forward(forward:Callable)->Callable:
-    "Wrap a spline module's `forward(x, ...)`: run it in float32 with autocast off, and return `x`'s dtype for a 16-bit `x`."
+    "Wrap a spline module's `forward(x, ...)`: run it in float32 with autocast off, and return `x`'s dtype for a 16-bit `x` (a module whose own parameters are 16-bit is left as it is)."
     @functools.wraps(forward)
     def run(self, x, *args, **kwargs):
-        if not isinstance(x, Tensor): return forward(self, x, *args, **kwargs)
+        if not isinstance(x, Tensor) or self.coefficients.dtype in _LOW_PRECISION:   # a module made 16-bit computes in its dtype
+            return forward(self, x, *args, **kwargs)
         low = x.dtype in _LOW_PRECISION
         if not (low or torch.is_autocast_enabled(x.device.type)): return forward(self, x, *args, **kwargs)
         with torch.autocast(x.device.type, enabled=False):

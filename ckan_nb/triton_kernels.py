@@ -11,6 +11,7 @@ import math, os
 import torch
 from torch import Tensor
 from .bsplines import uniform_power_matrix
+from .kernels import define_op
 try:
     import triton
     import triton.language as tl
@@ -262,38 +263,22 @@ def triton_expand_backward(x:Tensor,     # (batch, channels, *spatial), the inpu
 
 # %% ../nbs/A2_triton_kernels.ipynb #4cef7fac
 def _define_ops():
-    "Register ckan_nb::spline_activation_triton and ckan_nb::basis_expansion_triton with their backward ops; return both."
-    try: return torch.ops.ckan_nb.spline_activation_triton.default, torch.ops.ckan_nb.basis_expansion_triton.default
-    except (AttributeError, RuntimeError): pass                       # not defined yet (first import)
-    op = torch.library.custom_op
-    act = op('ckan_nb::spline_activation_triton', _act_forward, mutates_args=(),
-             schema='(Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> Tensor')
-    act_bwd = op('ckan_nb::spline_activation_triton_backward', _act_backward, mutates_args=(),
-                 schema='(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> (Tensor, Tensor, Tensor)')
-    act.register_fake(lambda x, t0, inv_h, table, scale: _out_like(x))     # the layouts the real launchers produce
-    act_bwd.register_fake(lambda grad, x, t0, inv_h, table, scale: (_out_like(x), table.new_empty(table.shape), scale.new_empty(scale.shape)))
-    def act_setup(ctx, inputs, output): ctx.save_for_backward(*inputs)
-    def act_backward(ctx, grad):
-        x, t0, inv_h, table, scale = ctx.saved_tensors
-        dx, dtable, dscale = torch.ops.ckan_nb.spline_activation_triton_backward(grad, x, t0, inv_h, table, scale)
-        return dx, None, None, dtable, dscale
-    act.register_autograd(act_backward, setup_context=act_setup)
-
-    exp = op('ckan_nb::basis_expansion_triton', triton_expand, mutates_args=(),
-             schema='(Tensor x, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor')
-    exp_bwd = op('ckan_nb::basis_expansion_triton_backward', triton_expand_backward, mutates_args=(),
-                 schema='(Tensor x, Tensor grad, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor')
-    exp.register_fake(lambda x, t0, inv_h, k, nb, base: x.new_empty(x.shape[0], x.shape[1] * (nb + int(base)), *x.shape[2:]))
-    exp_bwd.register_fake(lambda x, grad, t0, inv_h, k, nb, base: _out_like(x))
-    def exp_setup(ctx, inputs, output):
-        x, t0, inv_h, k, nb, base = inputs
-        ctx.save_for_backward(x, t0, inv_h)
-        ctx.cfg = k, nb, base
-    def exp_backward(ctx, grad):
-        x, t0, inv_h = ctx.saved_tensors
-        return torch.ops.ckan_nb.basis_expansion_triton_backward(x, grad, t0, inv_h, *ctx.cfg), None, None, None, None, None
-    exp.register_autograd(exp_backward, setup_context=exp_setup)
-    return torch.ops.ckan_nb.spline_activation_triton.default, torch.ops.ckan_nb.basis_expansion_triton.default
+    "Register ckan_nb::spline_activation_triton and ckan_nb::triton_basis_expansion with their backward ops (`define_op`, appendix A3); return both."
+    act = define_op('spline_activation_triton', _act_forward, _act_backward,
+                    '(Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> Tensor',
+                    '(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale) -> (Tensor, Tensor, Tensor)',
+                    lambda x, t0, inv_h, table, scale: _out_like(x),       # the layouts the real launchers produce
+                    lambda grad, x, t0, inv_h, table, scale: (_out_like(x), table.new_empty(table.shape), scale.new_empty(scale.shape)),
+                    lambda g, ctx: (g[0], None, None, g[1], g[2]))
+    exp = define_op('triton_basis_expansion',   # ckan_nb::triton_basis_expansion(_backward)
+                    triton_expand,
+                    lambda grad, x, t0, inv_h, k, nb, base: triton_expand_backward(x, grad, t0, inv_h, k, nb, base),
+                    '(Tensor x, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor',
+                    '(Tensor grad, Tensor x, Tensor t0, Tensor inv_h, int spline_order, int n_basis, bool base) -> Tensor',
+                    lambda x, t0, inv_h, k, nb, base: x.new_empty(x.shape[0], x.shape[1] * (nb + int(base)), *x.shape[2:]),
+                    lambda grad, x, t0, inv_h, k, nb, base: _out_like(x),
+                    lambda g, ctx: (g, None, None, None, None, None))
+    return act, exp
 
 _ops = _define_ops() if triton is not None else None
 
