@@ -73,6 +73,7 @@ def _load_kernel(name, source, argtypes):
     if hasattr(so, 'ckan_isa'): so.ckan_isa.restype = ctypes.c_char_p
     return so
 
+@torch.compiler.assume_constant_result                      # torch.compile: asked once while tracing, a constant after
 def kernel_status(name:str='spline_activation')->str:
     "'ready' if the named fused CPU kernel is loaded (compiling it on first use), else the reason it is not used."
     with _kernel_lock:
