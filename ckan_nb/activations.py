@@ -36,6 +36,7 @@ def _horner(tables, idx, f):
     for m in range(len(tables) - 2, -1, -1): acc.mul_(f).add_(lookup(m))
     return acc
 
+# %% ../nbs/02_spline_activation.ipynb #b163a71b
 class _SplineActivationFunction(torch.autograd.Function):
     "y = spline(x) + scale * silu(x) from the per-channel polynomial table; backward recomputes, saving only inputs."
     @staticmethod

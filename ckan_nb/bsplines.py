@@ -172,6 +172,7 @@ def uniform_basis_local(x:Tensor,         # inputs, (...,)
         N = nxt
     return j - k, torch.stack(N, -1)
 
+# %% ../nbs/01_bsplines.ipynb #ae436345
 def uniform_bspline_basis(x:Tensor, grid:Tensor, spline_order:int)->Tensor: # (..., n_knots - spline_order - 1)
     "Dense basis from `uniform_basis_local`: the fast path, equal to `bspline_basis` on uniform knots."
     idx, w = uniform_basis_local(x, grid, spline_order)

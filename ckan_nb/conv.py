@@ -12,26 +12,35 @@ from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis
 from .spline_module import SplineModule, check_int
 from .activations import SplineActivation
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ConvKANLayer', 'ConvKANBlock', 'basis_expansion', 'KANConv1d', 'KANConv2d', 'KANConv3d']
 
 # %% ../nbs/04_conv.ipynb #57881774
+#| code-fold: true
 def _ntuple(value, n, name, minimum):
     t = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
     if len(t) != n or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in t):
         raise ValueError(f"{name} must be an integer >= {minimum} or a tuple of {n} such integers, got {value!r}")
     return t
 
-def _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd=2):
-    "The checks `nn.Conv2d` would make later, made now with messages that name the argument."
-    check_int('in_channels', in_channels); check_int('out_channels', out_channels)
-    ks, st = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1)
+_PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
+
+def _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd=2, dilation=1, groups=1, padding_mode='zeros'):
+    "The checks `nn.Conv2d` would make later, made now with messages that name the argument; kernel size, stride, dilation, (left, right) padding."
+    for v, name in ((in_channels, 'in_channels'), (out_channels, 'out_channels'), (groups, 'groups')): check_int(name, v)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
+    ks, st, dl = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1), _ntuple(dilation, nd, 'dilation', 1)
     if isinstance(padding, str):
         if padding not in ('same', 'valid'): raise ValueError(f"padding must be 'same', 'valid', an integer or a tuple, got {padding!r}")
         if padding == 'same' and any(s != 1 for s in st): raise ValueError("padding='same' is not supported for strided convolutions (stride must be 1)")
-    else: _ntuple(padding, nd, 'padding', 0)
-    return ks, st
+        total = [d * (k - 1) for d, k in zip(dl, ks)] if padding == 'same' else [0] * nd
+        pads = tuple((t // 2, t - t // 2) for t in total)
+    else: pads = tuple((p, p) for p in _ntuple(padding, nd, 'padding', 0))
+    if padding_mode not in _PADDING_MODES: raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+    return ks, st, dl, pads
 
 def _check_image_input(module, x, in_channels):
     "A floating-point (batch, in_channels, height, width) tensor, or a ValueError that says what was expected."
@@ -40,6 +49,7 @@ def _check_image_input(module, x, in_channels):
     if x.dim() != 4 or x.shape[1] != in_channels:
         raise ValueError(f"{type(module).__name__} expected input of shape (batch, {in_channels}, height, width), got {tuple(x.shape)}")
 
+# %% ../nbs/04_conv.ipynb #1ef2406a
 class ConvKANLayer(nn.Module):
     "The article's CKAN layer: a convolution without bias, then a learnable spline activation per output channel."
     def __init__(self, in_channels:int, out_channels:int, kernel_size, grid_size:int=5, stride=1, padding=0,
@@ -95,8 +105,6 @@ class _BasisConvolution:
     apply = staticmethod(basis_convolution)
 
 # %% ../nbs/04_conv.ipynb #01a9b39d
-_PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
-
 class _KANConvNd(SplineModule):
     "Base class of KAN convolutions: a learnable function on every (output channel, input channel, kernel tap)."
     _nd, input_dim = 2, 1                 # function (o, i, *taps) reads input channel group(o) * in/groups + i (axis 1)
@@ -107,17 +115,7 @@ class _KANConvNd(SplineModule):
                  backend:str='auto',               # 'auto', 'kernel', 'triton', 'torch' or 'dense' (as `SplineActivation`)
                  device=None, dtype=None):
         nd = self._nd
-        for v, name in ((in_channels, 'in_channels'), (out_channels, 'out_channels'), (groups, 'groups')): check_int(name, v)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
-        ks, st, dl = _ntuple(kernel_size, nd, 'kernel_size', 1), _ntuple(stride, nd, 'stride', 1), _ntuple(dilation, nd, 'dilation', 1)
-        if isinstance(padding, str):
-            if padding not in ('same', 'valid'): raise ValueError(f"padding must be 'same', 'valid', an integer or a tuple, got {padding!r}")
-            if padding == 'same' and any(s != 1 for s in st): raise ValueError("padding='same' is not supported for strided convolutions (stride must be 1)")
-            total = [d * (k - 1) for d, k in zip(dl, ks)] if padding == 'same' else [0] * nd
-            pads = tuple((t // 2, t - t // 2) for t in total)
-        else: pads = tuple((p, p) for p in _ntuple(padding, nd, 'padding', 0))
-        if padding_mode not in _PADDING_MODES: raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        ks, st, dl, pads = _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd, dilation, groups, padding_mode)
         I = in_channels // groups
         inputs = (torch.arange(out_channels) // (out_channels // groups) * I).view(-1, 1) + torch.arange(I)
         super().__init__((out_channels, I, *ks), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
@@ -134,36 +132,6 @@ class _KANConvNd(SplineModule):
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Conv2d
             if self.bias is not None: nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 
-    def _pad(self, x):
-        "Pad x where the convolution cannot; return it, the convolution's own padding, and how much to crop at the start."
-        none = (0,) * self._nd
-        if not any(p for lr in self._pads for p in lr): return x, none, none
-        if self.padding_mode == 'zeros':                                   # the convolution pads: padded taps add nothing
-            return x, tuple(r for _, r in self._pads), tuple(r - l for l, r in self._pads)   # 'same' may be asymmetric
-        pads = [p for lr in reversed(self._pads) for p in lr]               # F.pad wants the last dimension first
-        return F.pad(x, pads, self.padding_mode), none, none
-
-    def _kernel_status(self)->str: return kernel_status('basis_expansion')
-
-    def _kan_conv(self, x, weight, padding):
-        "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
-        path, uniform = self._backend_for(x)
-        base = self.base_weight is not None
-        if path == 'triton':                                               # the GPU expansion (appendix A2)
-            return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
-                                           self.dilation, self.groups, 'triton')
-        if path == 'kernel':                                               # any sorted knots (appendix A3)
-            t0, inv_h = (u.to(x.dtype) for u in uniform) if uniform is not None else knot_params(self.grid.to(x.dtype), self.in_channels)
-            return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
-        expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=path != 'dense', base=base)
-        return _CONV[self._nd](expansion, weight, None, self.stride, padding, self.dilation, self.groups)
-
-    def _check_input(self, x):
-        self._check_dtype(x)
-        if x.dim() != self._nd + 2 or x.shape[1] != self.in_channels:
-            dims = {1: 'length', 2: 'height, width', 3: 'depth, height, width'}[self._nd]
-            raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.in_channels}, {dims}), got {tuple(x.shape)}")
-
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
         self._check_input(x)
         x, padding, crop = self._pad(x)
@@ -174,13 +142,50 @@ class _KANConvNd(SplineModule):
         if self.bias is not None: y = y + self.bias.view(1, -1, *[1] * self._nd)
         return y
 
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in (0, 'valid'): s += f", padding={self.padding!r}"
-        if self.dilation != (1,) * self._nd: s += f", dilation={self.dilation}"
-        if self.groups != 1: s += f", groups={self.groups}"
-        if self.padding_mode != 'zeros': s += f", padding_mode={self.padding_mode!r}"
-        return s + f", {self._grid_repr()}, bias={self.bias is not None}"
+# %% ../nbs/04_conv.ipynb #29d2c076
+@patch
+def _pad(self:_KANConvNd, x):
+    "Pad x where the convolution cannot; return it, the convolution's own padding, and how much to crop at the start."
+    none = (0,) * self._nd
+    if not any(p for lr in self._pads for p in lr): return x, none, none
+    if self.padding_mode == 'zeros':                                   # the convolution pads: padded taps add nothing
+        return x, tuple(r for _, r in self._pads), tuple(r - l for l, r in self._pads)   # 'same' may be asymmetric
+    pads = [p for lr in reversed(self._pads) for p in lr]               # F.pad wants the last dimension first
+    return F.pad(x, pads, self.padding_mode), none, none
+
+@patch
+def _kernel_status(self:_KANConvNd)->str: return kernel_status('basis_expansion')
+
+@patch
+def _kan_conv(self:_KANConvNd, x, weight, padding):
+    "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
+    path, uniform = self._backend_for(x)
+    base = self.base_weight is not None
+    if path == 'triton':                                               # the GPU expansion (appendix A2)
+        return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
+                                       self.dilation, self.groups, 'triton')
+    if path == 'kernel':                                               # any sorted knots (appendix A3)
+        t0, inv_h = (u.to(x.dtype) for u in uniform) if uniform is not None else knot_params(self.grid.to(x.dtype), self.in_channels)
+        return _BasisConvolution.apply(x, t0, inv_h, weight, self.spline_order, self.num_basis, base, self.stride, padding, self.dilation, self.groups)
+    expansion = basis_expansion(x, self.grid.to(x.dtype), self.spline_order, uniform=path != 'dense', base=base)
+    return _CONV[self._nd](expansion, weight, None, self.stride, padding, self.dilation, self.groups)
+
+@patch
+def _check_input(self:_KANConvNd, x):
+    self._check_dtype(x)
+    if x.dim() != self._nd + 2 or x.shape[1] != self.in_channels:
+        dims = {1: 'length', 2: 'height, width', 3: 'depth, height, width'}[self._nd]
+        raise ValueError(f"{type(self).__name__} expected input of shape (batch, {self.in_channels}, {dims}), got {tuple(x.shape)}")
+
+# %% ../nbs/04_conv.ipynb #835e7cf7
+@patch
+def extra_repr(self:_KANConvNd):
+    s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+    if self.padding not in (0, 'valid'): s += f", padding={self.padding!r}"
+    if self.dilation != (1,) * self._nd: s += f", dilation={self.dilation}"
+    if self.groups != 1: s += f", groups={self.groups}"
+    if self.padding_mode != 'zeros': s += f", padding_mode={self.padding_mode!r}"
+    return s + f", {self._grid_repr()}, bias={self.bias is not None}"
 
 class KANConv1d(_KANConvNd):
     "KAN convolution over (batch, channels, length): a learnable B-spline function on every edge and kernel tap."

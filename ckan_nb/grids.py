@@ -237,6 +237,7 @@ def update_grid_from_samples(self:SplineModule, samples:Tensor, # (grid rows, n)
     new_c = (T[rows.reshape(-1)] @ c.reshape(-1, c.shape[-1], 1)).reshape(c.shape)
     self.set_grid(new_grid[0] if self.grid.dim() == 1 and R == 1 else new_grid, new_c)
 
+# %% ../nbs/08_grid_refinement.ipynb #d10fe31b
 @patch
 @torch.no_grad()
 def update_grid(self:SplineModule, x:Tensor, # inputs of the module as `forward` takes them, e.g. (batch, channels, h, w)
@@ -278,32 +279,37 @@ class GridUpdate:
 
     def on_epoch_begin(self, trainer): self._armed = self._due(trainer, 1)
 
-    def _collect(self, module, args):
-        if not (self._armed and module.training): return
-        s = module.grid_samples(args[0])
-        idx = (torch.arange(self.max_samples, device=s.device) * s.shape[-1]) // self.max_samples
-        self._seen[module], self._inputs[module] = s[:, idx], args[0].detach()
+# %% ../nbs/08_grid_refinement.ipynb #fa963cf4
+@patch
+def _collect(self:GridUpdate, module, args):
+    if not (self._armed and module.training): return
+    s = module.grid_samples(args[0])
+    idx = (torch.arange(self.max_samples, device=s.device) * s.shape[-1]) // self.max_samples
+    self._seen[module], self._inputs[module] = s[:, idx], args[0].detach()
 
-    @torch.no_grad()
-    def on_batch_end(self, trainer):
-        self._armed = False
-        if self._due(trainer, trainer.batch):
-            for m, s in self._seen.items():
-                if trainer.distributed:
-                    parts = [torch.empty_like(s) for _ in range(trainer.world_size)]
-                    dist.all_gather(parts, s.contiguous())
-                    s = torch.cat(parts, -1)
-                y0 = m(self._inputs[m])
-                m.update_grid_from_samples(s, self.grid_eps, self.margin, self.max_samples * trainer.world_size)
-                if trainer.distributed:
-                    for t in (m.grid, m.coefficients.data): dist.broadcast(t, 0)
-                if self.reset_optimizer: trainer.optimizer.state.pop(m.coefficients, None)
-                self.reports.append(dict(epoch=trainer.epoch + 1, batch=trainer.batch, module=type(m).__name__, **change_report(y0, m(self._inputs[m]))))
-        self._seen, self._inputs = {}, {}
-        self._armed = self._due(trainer, trainer.batch + 1)
+@patch
+@torch.no_grad()
+def on_batch_end(self:GridUpdate, trainer):
+    self._armed = False
+    if self._due(trainer, trainer.batch):
+        for m, s in self._seen.items():
+            if trainer.distributed:
+                parts = [torch.empty_like(s) for _ in range(trainer.world_size)]
+                dist.all_gather(parts, s.contiguous())
+                s = torch.cat(parts, -1)
+            y0 = m(self._inputs[m])
+            m.update_grid_from_samples(s, self.grid_eps, self.margin, self.max_samples * trainer.world_size)
+            if trainer.distributed:
+                for t in (m.grid, m.coefficients.data): dist.broadcast(t, 0)
+            if self.reset_optimizer: trainer.optimizer.state.pop(m.coefficients, None)
+            self.reports.append(dict(epoch=trainer.epoch + 1, batch=trainer.batch, module=type(m).__name__, **change_report(y0, m(self._inputs[m]))))
+    self._seen, self._inputs = {}, {}
+    self._armed = self._due(trainer, trainer.batch + 1)
 
-    def on_fit_end(self, trainer): self._remove()
+@patch
+def on_fit_end(self:GridUpdate, trainer): self._remove()
 
-    def _remove(self):
-        for h in self._hooks: h.remove()
-        self._hooks, self._seen, self._inputs = [], {}, {}
+@patch
+def _remove(self:GridUpdate):
+    for h in self._hooks: h.remove()
+    self._hooks, self._seen, self._inputs = [], {}, {}

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
 from .spline_module import SplineModule, check_int
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['KANLinear', 'kan_linear_num_params']
@@ -45,18 +46,6 @@ class KANLinear(SplineModule):
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Linear
             if self.bias is not None: nn.init.uniform_(self.bias, -bound, bound)
 
-    def spline_basis(self, x:Tensor)->Tensor: # (batch, in_features, n_basis)
-        "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid and `backend` allow it."
-        if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (self.in_features,):
-            raise ValueError(f"grid must have shape (n_knots,) or ({self.in_features}, n_knots), got {tuple(self.grid.shape)}")
-        if self._backend_for(x)[0] != 'dense': return uniform_bspline_basis(x, self.grid, self.spline_order)
-        return bspline_basis(x, self.grid, self.spline_order, check=False)
-
-    def _check_input(self, x):
-        self._check_dtype(x)
-        if x.dim() < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"KANLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}")
-
     def forward(self, x:Tensor)->Tensor: # (..., out_features)
         "Apply the layer to x (..., in_features)."
         self._check_input(x)
@@ -67,9 +56,25 @@ class KANLinear(SplineModule):
         if self.base_weight is not None: y = y + F.linear(F.silu(x), self.base_weight)
         return y.reshape(*lead, self.out_features)
 
-    def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, {self._grid_repr()}, "
-                f"base_activation={self.base_activation!r}, bias={self.bias is not None}, backend={self.backend!r}")
+# %% ../nbs/03_kan_linear.ipynb #26c11479
+@patch
+def spline_basis(self:KANLinear, x:Tensor)->Tensor: # (batch, in_features, n_basis)
+    "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid and `backend` allow it."
+    if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (self.in_features,):
+        raise ValueError(f"grid must have shape (n_knots,) or ({self.in_features}, n_knots), got {tuple(self.grid.shape)}")
+    if self._backend_for(x)[0] != 'dense': return uniform_bspline_basis(x, self.grid, self.spline_order)
+    return bspline_basis(x, self.grid, self.spline_order, check=False)
+
+@patch
+def _check_input(self:KANLinear, x):
+    self._check_dtype(x)
+    if x.dim() < 1 or x.shape[-1] != self.in_features:
+        raise ValueError(f"KANLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}")
+
+@patch
+def extra_repr(self:KANLinear):
+    return (f"in_features={self.in_features}, out_features={self.out_features}, {self._grid_repr()}, "
+            f"base_activation={self.base_activation!r}, bias={self.bias is not None}, backend={self.backend!r}")
 
 # %% ../nbs/03_kan_linear.ipynb #155c6f79
 def kan_linear_num_params(in_features:int, out_features:int, grid_size:int=5, spline_order:int=3,
