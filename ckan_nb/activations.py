@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params, poly_table
+from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params, poly_table, knot_params
 from .spline_module import SplineModule, choose_backend, check_int, BACKENDS as BACKENDS   # BACKENDS: importable from here too
 from .triton_kernels import spline_activation_triton
 
@@ -69,7 +69,7 @@ class _SplineActivationFunction(torch.autograd.Function):
         return dx.view_as(x), None, None, dtable.view(K1, C, J).permute(1, 2, 0), dscale
 
 # %% ../nbs/02_spline_activation.ipynb #e00e2b0b
-from .kernels import (kernel_status, knot_params, spline_activation_op as _spline_activation_op,   # appendix A3
+from .kernels import (kernel_status, spline_activation_op as _spline_activation_op,   # appendix A3
                              register_kernel as register_kernel, kernel_lib as kernel_lib, kernel_isa as kernel_isa)
 
 # %% ../nbs/02_spline_activation.ipynb #2f3f567e

@@ -12,7 +12,7 @@ __all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots',
            'uniform_spacing', 'is_uniform_grid', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local',
            'uniform_bspline_basis', 'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit',
            'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table', 'local_power_matrices',
-           'poly_table']
+           'poly_table', 'knot_params']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -317,3 +317,13 @@ def poly_table(grid:Tensor,         # knots, (n_knots,) or (..., n_knots), any s
     windows = torch.nn.functional.pad(coefficients, (k, k)).unfold(-1, k + 1, 1)         # (..., J, k+1): c_{j-k..j}
     A = local_power_matrices(grid, k).to(coefficients.dtype)
     return (windows.unsqueeze(-2) @ A).squeeze(-2)                                      # (..., J, 1, k+1) @ (..., J, k+1, k+1)
+
+# %% ../nbs/01_bsplines.ipynb #104c6e09
+def knot_params(grid:Tensor,  # sorted knots, (n_knots,) shared or (channels, n_knots)
+                channels:int,
+               )->tuple[Tensor, Tensor]: # knots (channels, n_knots), inverse widths (channels, n_knots - 1), 0 on empty intervals
+    "Each channel's knots and the inverse width of each of its intervals: the fused kernels' view of any sorted grid."
+    knots = grid.expand(channels, grid.shape[-1]).contiguous()
+    w = knots.diff(dim=-1)
+    return knots, torch.where(w > 0, 1 / torch.where(w > 0, w, 1), 0).contiguous()
+

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import uniform_bspline_basis, bspline_basis
+from .bsplines import uniform_bspline_basis, bspline_basis, knot_params
 from .spline_module import SplineModule, check_int
 from .activations import SplineActivation
 from fastcore.basics import patch
@@ -95,7 +95,7 @@ def basis_expansion(x:Tensor,         # (batch, channels, *spatial)
     return basis.movedim((-2, -1), (1, 2)).flatten(1, 2)
 
 # %% ../nbs/04_conv.ipynb #08a9bdaf
-from .kernels import kernel_status, knot_params, basis_convolution   # the fused CPU path (appendix A3)
+from .kernels import kernel_status, basis_convolution   # the fused CPU path (appendix A3)
 
 # %% ../nbs/04_conv.ipynb #f1d0e309
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

@@ -15,8 +15,7 @@ from .bsplines import uniform_power_matrix, local_power_matrices
 
 # %% auto #0
 __all__ = ['KERNEL_DIR', 'ISAS', 'spline_activation_op', 'basis_conv_op', 'kernel_flags', 'build_kernel', 'register_kernel',
-           'kernel_status', 'kernel_lib', 'kernel_isa', 'check_kernel_args', 'knot_params', 'define_op',
-           'basis_convolution']
+           'kernel_status', 'kernel_lib', 'kernel_isa', 'check_kernel_args', 'define_op', 'basis_convolution']
 
 # %% ../nbs/A3_cpu_kernels.ipynb #e3508b42
 KERNEL_DIR = Path(str(files('ckan_nb'))) / 'csrc'      # the C++ sources, shipped inside the package
@@ -123,14 +122,6 @@ def _grid_args(t0, inv_h, C, J):
     "Uniform grids: t0, inv_h (C,). Sorted knots: t0 the knots (C, J+1), inv_h the inverse interval widths (C, J)."
     knots = t0.dim() == 2
     return int(knots), {'t0': (t0, (C, J + 1) if knots else (C,)), 'inv_h': (inv_h, (C, J) if knots else (C,))}
-
-def knot_params(grid:Tensor,  # sorted knots, (n_knots,) shared or (channels, n_knots)
-                channels:int,
-               )->tuple[Tensor, Tensor]: # knots (channels, n_knots), inverse widths (channels, n_knots - 1), 0 on empty intervals
-    "The fused kernels' view of any sorted grid: each channel's knots and the inverse width of each interval."
-    knots = grid.expand(channels, grid.shape[-1]).contiguous()
-    w = knots.diff(dim=-1)
-    return knots, torch.where(w > 0, 1 / torch.where(w > 0, w, 1), 0).contiguous()
 
 # %% ../nbs/A3_cpu_kernels.ipynb #3e6c6bb6
 def _ptr(t): return ctypes.c_void_p(t.data_ptr())

@@ -217,7 +217,7 @@ def float32_forward(forward:Callable)->Callable:
     return run
 
 def _init_subclass(cls, **kwargs):
-    nn.Module.__init_subclass__(**kwargs)
+    super(SplineModule, cls).__init_subclass__(**kwargs)
     f = cls.__dict__.get('forward')
     if f is not None and not getattr(f, 'float32_forward', False): cls.forward = float32_forward(f)
 

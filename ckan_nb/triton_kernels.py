@@ -63,6 +63,18 @@ if triton is not None:
         j = tl.minimum(uc.to(tl.int32), J - 1)         # truncation is the floor for uc >= 0
         return j, uc - j.to(tl.float32), inside
 
+    @triton.jit
+    def _channel_block(x_ptr, t0_ptr, ih_ptr, S, BS, J, sxb, sxc, sxs, BLOCK: tl.constexpr):
+        "This program's BLOCK elements of channel c = program_id(1): c, batch and spatial index, mask, x (float32), 1/spacing, interval, fraction, inside."
+        p, c = tl.program_id(0), tl.program_id(1)
+        e = p.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        mask = e < BS
+        b, s = e // S, e % S
+        x = tl.load(x_ptr + b * sxb + c * sxc + s * sxs, mask=mask, other=0.).to(tl.float32)
+        a, ih = tl.load(t0_ptr + c).to(tl.float32), tl.load(ih_ptr + c).to(tl.float32)
+        j, f, inside = _locate(x, a, ih, J)
+        return c, b, s, mask, x, ih, j, f, inside
+
 # %% ../nbs/A2_triton_kernels.ipynb #9be13759
 if triton is not None:
     @triton.jit
@@ -70,14 +82,8 @@ if triton is not None:
                         sxb, sxc, sxs, syb, syc, sys,
                         K1: tl.constexpr, BLOCK: tl.constexpr):
         "y = spline_c(x) + scale_c * silu(x) for BLOCK elements of channel c = program_id(1)."
-        p, c = tl.program_id(0), tl.program_id(1)
-        e = p.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        mask = e < BS
-        b, s = e // S, e % S
-        x = tl.load(x_ptr + b * sxb + c * sxc + s * sxs, mask=mask, other=0.).to(tl.float32)
-        a, ih = tl.load(t0_ptr + c).to(tl.float32), tl.load(ih_ptr + c).to(tl.float32)
+        c, b, s, mask, x, ih, j, f, inside = _channel_block(x_ptr, t0_ptr, ih_ptr, S, BS, J, sxb, sxc, sxs, BLOCK)
         sc = tl.load(sc_ptr + c).to(tl.float32)
-        j, f, inside = _locate(x, a, ih, J)
         row = tab_ptr + (c * J + j) * K1                                  # the table row of this element's interval
         acc = tl.load(row + (K1 - 1), mask=mask, other=0.).to(tl.float32)
         for i in tl.static_range(K1 - 1):                                 # Horner's rule, as `_horner`
@@ -176,13 +182,7 @@ if triton is not None:
                            sxb, sxc, sxs, sob, soc, sos,
                            K1: tl.constexpr, NBP: tl.constexpr, BASE: tl.constexpr, BLOCK: tl.constexpr):
         "The NB basis values (and SiLU, if BASE) of BLOCK elements of channel program_id(1), as channels of out."
-        p, c = tl.program_id(0), tl.program_id(1)
-        e = p.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        mask = e < BS
-        b, s = e // S, e % S
-        x = tl.load(x_ptr + b * sxb + c * sxc + s * sxs, mask=mask, other=0.).to(tl.float32)
-        a, ih = tl.load(t0_ptr + c).to(tl.float32), tl.load(ih_ptr + c).to(tl.float32)
-        j, f, inside = _locate(x, a, ih, J)
+        c, b, s, mask, x, ih, j, f, inside = _channel_block(x_ptr, t0_ptr, ih_ptr, S, BS, J, sxb, sxc, sxs, BLOCK)
         bb = tl.arange(0, NBP)
         off = bb[None, :] - (j[:, None] - (K1 - 1))                     # which local weight basis bb takes, if any
         val = tl.zeros((BLOCK, NBP), tl.float32)
@@ -203,13 +203,7 @@ if triton is not None:
                            sxb, sxc, sxs, sgb, sgc, sgs, sdb, sdc, sds,
                            K1: tl.constexpr, BASE: tl.constexpr, BLOCK: tl.constexpr):
         "dx = sum_b g_b B_b'(x) (+ g_base silu'(x)) for BLOCK elements of channel program_id(1), reading only the k+1 live g_b."
-        p, c = tl.program_id(0), tl.program_id(1)
-        e = p.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        mask = e < BS
-        b, s = e // S, e % S
-        x = tl.load(x_ptr + b * sxb + c * sxc + s * sxs, mask=mask, other=0.).to(tl.float32)
-        a, ih = tl.load(t0_ptr + c).to(tl.float32), tl.load(ih_ptr + c).to(tl.float32)
-        j, f, inside = _locate(x, a, ih, J)
+        c, b, s, mask, x, ih, j, f, inside = _channel_block(x_ptr, t0_ptr, ih_ptr, S, BS, J, sxb, sxc, sxs, BLOCK)
         dx = tl.zeros((BLOCK,), tl.float32)
         for r in tl.static_range(K1):
             basis = j - (K1 - 1) + r
