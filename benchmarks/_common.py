@@ -1,5 +1,29 @@
-"""Shared measurement helpers for the benchmarks: one training step, interleaved timing, peak memory in a fresh process."""
+"""Shared measurement helpers for the benchmarks: a steady process, one training step, interleaved timing, peak memory in a fresh process."""
 import json, os, statistics, subprocess, sys, time
+
+STEADY_ENV = {'MALLOC_TRIM_THRESHOLD_': str(1 << 36),   # glibc keeps freed memory instead of returning it to the OS ...
+              'MALLOC_MMAP_THRESHOLD_': str(1 << 25)}   # ... and serves blocks up to 32 MiB from its heap, not fresh mmaps
+
+def steady_process():
+    """Call before importing torch: re-run this script once in a process whose timings measure the code, not the OS.
+    - glibc keeps freed memory (STEADY_ENV). Otherwise a 12 MB tensor freed at the top of the heap goes back to the OS
+      and the next one page-faults it in again: measured here, 6,240 faults in one activation step in some runs and 0
+      in others, so a method's time depended on what ran before it. Every method gets the same setting.
+    - `--isa avx2` also limits PyTorch to AVX2 (ATEN_CPU_CAPABILITY=avx2 for its own kernels, ONEDNN_MAX_CPU_ISA=AVX2
+      for its convolutions): an emulated AVX2-only CPU, where nn.SiLU and nn.Conv2d cannot use AVX-512 either, so the
+      ratios compare like with like. (`--isa scalar` only switches off the kernels' hand-written SIMD.)"""
+    env = dict(STEADY_ENV)
+    isa = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == '--isa'), None)
+    isa = isa or next((a.split('=', 1)[1] for a in sys.argv if a.startswith('--isa=')), None)
+    if isa == 'avx2': env.update(ATEN_CPU_CAPABILITY='avx2', ONEDNN_MAX_CPU_ISA='AVX2')
+    if any(os.environ.get(k) != v for k, v in env.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **env})
+
+def cpu_capability()->str:
+    "What PyTorch's own CPU kernels use here ('AVX512', 'AVX2', 'DEFAULT'; oneDNN's limit if one is set), for the report."
+    import torch
+    cap = torch.backends.cpu.get_cpu_capability()
+    return cap + (f", oneDNN <= {os.environ['ONEDNN_MAX_CPU_ISA']}" if os.environ.get('ONEDNN_MAX_CPU_ISA') else '')
 
 def step(m, x, g):
     "One forward + backward of module `m` on input `x` with upstream gradient `g`; gradients are dropped afterwards."

@@ -1,27 +1,32 @@
 """Benchmark learnable per-channel activations: forward + backward time and peak memory.
 
 Compares, on one input (default (64, 64, 28, 28) float32, CPU, 2 threads):
-  - the seed document's SplineActivation as the seed has it (a Python loop over channels, linear interpolation);
+  - the article's SplineActivation as the article has it (a Python loop over channels, linear interpolation);
   - SplineActivation on the plain PyTorch path (backend='torch');
   - SplineActivation on the fused CPU kernel (backend='kernel', what backend='auto' picks on CPU);
   - nn.SiLU and nn.PReLU(channels), the fixed activations it replaces.
-Time: runs interleaved (each repeat times every method once, in turn), median over repeats, ratios from this run.
+Time: runs interleaved (each repeat times every method once, in turn), median over repeats, ratios from this run. The
+two memory-hungry methods (the article's loop and the PyTorch path, hundreds of MB of temporaries) are interleaved with
+each other after the others, so their allocations cannot change the others' timings (as in bench_conv.py).
 Memory: each method in a fresh process: peak resident-set growth during one forward + backward with the input
 and upstream gradient already allocated (Linux: VmHWM reset through /proc/self/clear_refs).
 
     python benchmarks/bench_activations.py [--repeats 21] [--threads 2] [--isa native|avx2|scalar] [--json ckan_nb/results/activations.json]
 
---isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernel's fast path is built for; the output states it.
+--isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernel's fast path is built for; with avx2, PyTorch's own
+kernels (nn.SiLU) are limited to AVX2 too (an emulated AVX2-only CPU, see _common.steady_process). The output states both.
 """
 import argparse, json, os, platform, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import steady_process, cpu_capability
+steady_process()                                                    # before torch is imported
 import torch, torch.nn as nn
 from ckan_nb.activations import SplineActivation, kernel_status
 from ckan_nb.kernels import kernel_isa, ISAS
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import step, interleaved, median_ms, report_peak_growth, peak_growth_mib
 
-class SeedSplineActivation(nn.Module):
-    "The seed document's sketch, as the seed has it (formatting repaired)."
+class ArticleSplineActivation(nn.Module):
+    "The article's sketch, as the article has it (formatting repaired)."
     def __init__(self, num_channels, grid_size=5, spline_order=3):
         super().__init__()
         self.grid_size, self.spline_order = grid_size, spline_order
@@ -45,7 +50,7 @@ class SeedSplineActivation(nn.Module):
         return w0 * coeffs[grid_indices - 1] + w1 * coeffs[grid_indices]
 
 METHODS = {
-    'seed loop': lambda C: SeedSplineActivation(C),
+    "article's loop": lambda C: ArticleSplineActivation(C),
     'SplineActivation (torch)': lambda C: SplineActivation(C, backend='torch'),
     'SplineActivation (kernel, default)': lambda C: SplineActivation(C, backend='kernel'),
     'nn.SiLU': lambda C: nn.SiLU(),
@@ -87,22 +92,25 @@ def main(argv=None):
     x, g = torch.randn(a.shape, requires_grad=True), torch.randn(a.shape)
     mods = {name: make(C) for name, make in METHODS.items()}
     for m in mods.values(): step(m, x, g)                                                           # warm-up
-    times = interleaved({name: (lambda m=m: step(m, x, g)) for name, m in mods.items()}, a.repeats)
-    med = median_ms(times)
+    heavy = ("article's loop", 'SplineActivation (torch)')
+    run = lambda name: (lambda m=mods[name]: step(m, x, g))
+    times = interleaved({name: run(name) for name in mods if name not in heavy}, a.repeats)
+    times |= interleaved({name: run(name) for name in heavy}, a.repeats)
+    med = median_ms({name: times[name] for name in METHODS})
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads), '--shape', *map(str, a.shape)) for name in METHODS}
-    seed, silu, msilu = med['seed loop'], med['nn.SiLU'], mem['nn.SiLU']
-    isa = kernel_isa()
-    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, input {tuple(a.shape)} float32, "
+    seed, silu, msilu = med["article's loop"], med['nn.SiLU'], mem['nn.SiLU']
+    isa, cap = kernel_isa(), cpu_capability()
+    print(f"torch {torch.__version__} ({cap} kernels), {a.threads} threads, {platform.machine()}, kernel ISA {isa}, input {tuple(a.shape)} float32, "
           f"forward + backward, median of {a.repeats} interleaved repeats; one-time kernel compile {load_s:.1f}s\n")
-    print("| method | time (ms) | speed-up over the seed loop | time / nn.SiLU | peak memory (MiB) | memory / nn.SiLU |")
+    print("| method | time (ms) | speed-up over the article's loop | time / nn.SiLU | peak memory (MiB) | memory / nn.SiLU |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in METHODS:
-        print(f"| {name} | {med[name]:.1f} | {seed / med[name]:.1f}x | {med[name] / silu:.1f}x | {mem[name]:.0f} | {mem[name] / msilu:.1f}x |")
+        print(f"| {name} | {med[name]:.1f} | {seed / med[name]:.1f}x | {med[name] / silu:.2f}x | {mem[name]:.0f} | {mem[name] / msilu:.1f}x |")
     if a.json:
         os.makedirs(os.path.dirname(a.json) or '.', exist_ok=True)
         with open(a.json, 'w') as fh:
             json.dump({'median_ms': med, 'peak_mib': mem, 'times_ms': {k: [t * 1e3 for t in v] for k, v in times.items()},
                        'shape': a.shape, 'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__,
-                       'kernel_compile_s': load_s, 'isa': isa}, fh, indent=1)
+                       'kernel_compile_s': load_s, 'isa': isa, 'torch_cpu': cap}, fh, indent=1)
 
 if __name__ == '__main__': main()

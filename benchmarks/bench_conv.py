@@ -14,14 +14,17 @@ resident growth during one forward + backward, input and upstream gradient alrea
 
     python benchmarks/bench_conv.py [--repeats 15] [--threads 2] [--isa native|avx2|scalar] [--json ckan_nb/results/conv.json]
 
---isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernels' fast paths are built for; the output states it.
+--isa sets CKAN_NB_ISA (appendix A3): which instruction set the kernels' fast paths are built for; with avx2, PyTorch's own
+kernels (the convolutions) are limited to AVX2 too (an emulated AVX2-only CPU, see _common.steady_process). The output states both.
 """
 import argparse, json, os, platform, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import steady_process, cpu_capability
+steady_process()                                                    # before torch is imported
 import torch, torch.nn as nn, torch.nn.functional as F
 from ckan_nb.conv import KANConv2d
 from ckan_nb.kernels import kernel_isa, ISAS
 from ckan_nb.bsplines import uniform_grid, uniform_bspline_basis
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import step, interleaved, median_ms, report_peak_growth, peak_growth_mib
 
 B, CIN, COUT, HW, G, K = 64, 16, 32, 28, 5, 3
@@ -83,8 +86,8 @@ def main(argv=None):
     med = median_ms({name: times[name] for name in METHODS})
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads)) for name in METHODS}
     floor, mfloor = med['floor: nn.Conv2d over the expansion'], mem['floor: nn.Conv2d over the expansion']
-    isa = kernel_isa('basis_expansion')
-    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, ({B}, {CIN}, {HW}, {HW}) -> {COUT} channels, 3x3, "
+    isa, cap = kernel_isa('basis_expansion'), cpu_capability()
+    print(f"torch {torch.__version__} ({cap} kernels), {a.threads} threads, {platform.machine()}, kernel ISA {isa}, ({B}, {CIN}, {HW}, {HW}) -> {COUT} channels, 3x3, "
           f"padding 1, grid_size {G}, spline_order {K}, float32, forward + backward, median of {a.repeats} interleaved repeats\n")
     print("| method | time (ms) | time / floor | peak memory (MiB) | memory / floor |\n|---|---:|---:|---:|---:|")
     for name in METHODS: print(f"| {name} | {med[name]:.1f} | {med[name] / floor:.2f}x | {mem[name]:.0f} | {mem[name] / mfloor:.2f}x |")
@@ -92,6 +95,6 @@ def main(argv=None):
         os.makedirs(os.path.dirname(a.json) or '.', exist_ok=True)
         with open(a.json, 'w') as fh:
             json.dump({'median_ms': med, 'peak_mib': mem, 'times_ms': {k: [t * 1e3 for t in v] for k, v in times.items()},
-                       'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__, 'isa': isa}, fh, indent=1)
+                       'threads': a.threads, 'repeats': a.repeats, 'torch': torch.__version__, 'isa': isa, 'torch_cpu': cap}, fh, indent=1)
 
 if __name__ == '__main__': main()

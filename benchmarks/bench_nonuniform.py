@@ -16,12 +16,14 @@ repeats (the dense paths, much slower, after the others with fewer repeats); rat
     python benchmarks/bench_nonuniform.py [--repeats 15] [--threads 2] [--isa native|avx2|scalar] [--json ckan_nb/results/nonuniform.json]
 """
 import argparse, json, os, platform, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import steady_process, cpu_capability
+steady_process()                                                    # before torch is imported
 import torch, torch.nn as nn
 from ckan_nb.activations import SplineActivation
 from ckan_nb.conv import KANConv2d
 from ckan_nb.bsplines import refine_knots
 from ckan_nb.kernels import kernel_isa, ISAS
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import step, interleaved, median_ms, write_json
 
 KNOTS = [-0.3, 0.1, 0.55]                                   # inside the base range (-1, 1): three uneven intervals
@@ -73,11 +75,11 @@ def main(argv=None):
     uneven = [n for n in fns if 'uniform grid' not in n]
     ratio = {n: med[n] / med[f"{n.split(',')[0]}, {sized[n.split(',')[0]]}"] for n in uneven}
     ratio_to_original = {n: med[n] / med[f"{n.split(',')[0]}, uniform grid"] for n in uneven}
-    isa = kernel_isa()
-    print(f"torch {torch.__version__}, {a.threads} threads, {platform.machine()}, kernel ISA {isa}, float32, forward + backward, "
+    isa, cap = kernel_isa(), cpu_capability()
+    print(f"torch {torch.__version__} ({cap} kernels), {a.threads} threads, {platform.machine()}, kernel ISA {isa}, float32, forward + backward, "
           f"median of {a.repeats} interleaved repeats ({max(3, a.repeats // 5)} for the dense paths)\n")
     print("| method | time (ms) | / uniform grid of the same size | / uniform grid it was refined from |\n|---|---:|---:|---:|")
     for n in fns: print(f"| {n} | {med[n]:.1f} | {ratio[n]:.2f}x | {ratio_to_original[n]:.2f}x |" if n in ratio else f"| {n} | {med[n]:.1f} | | |")
-    if a.json: write_json(a.json, med, times, ratio=ratio, ratio_to_original=ratio_to_original, threads=a.threads, repeats=a.repeats, torch=torch.__version__, isa=isa)
+    if a.json: write_json(a.json, med, times, ratio=ratio, ratio_to_original=ratio_to_original, threads=a.threads, repeats=a.repeats, torch=torch.__version__, isa=isa, torch_cpu=cap)
 
 if __name__ == '__main__': main()

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <cmath>
 #include <vector>
+#include <algorithm>
 #include <type_traits>
 #ifdef _OPENMP
 #include <omp.h>
@@ -72,6 +73,7 @@ static inline int thread_id() {
 #if !defined(CKAN_NB_NO_SIMD) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
 #include <immintrin.h>
 #define CKAN_SIMD 1
+static inline void add4(float* a, __m128 v) { _mm_storeu_ps(a, _mm_add_ps(_mm_loadu_ps(a), v)); }   // a[0..3] += v
 #if defined(__AVX512F__)
 struct Simd {
     static constexpr int W = 16; static constexpr const char* isa = "avx512";
@@ -80,18 +82,14 @@ struct Simd {
     static inline F zero() { return _mm512_setzero_ps(); }
     static inline F load(const float* p) { return _mm512_loadu_ps(p); }
     static inline void store(float* p, F v) { _mm512_storeu_ps(p, v); }
-    static inline I loadi(const int* p) { return _mm512_loadu_si512(p); }
-    static inline void storei(int* p, I v) { _mm512_storeu_si512(p, v); }
     static inline F add(F a, F b) { return _mm512_add_ps(a, b); }
     static inline F sub(F a, F b) { return _mm512_sub_ps(a, b); }
     static inline F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-    static inline F div(F a, F b) { return _mm512_div_ps(a, b); }
     static inline F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }      // a * b + c
     static inline F fnmadd(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }    // c - a * b
     static inline F min(F a, F b) { return _mm512_min_ps(a, b); }
     static inline F max(F a, F b) { return _mm512_max_ps(a, b); }
-    static inline F floor(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-    static inline F pow2(F n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23)); }
+    static inline F pow2_bits(F t) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(127)), 23)); }
     static inline M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
     static inline M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
     static inline M both(M a, M b) { return a & b; }
@@ -101,9 +99,22 @@ struct Simd {
     static inline F to_float(I v) { return _mm512_cvtepi32_ps(v); }
     static inline I zeroi() { return _mm512_setzero_si512(); }
     static inline I inc_if(I j, M m) { return _mm512_mask_add_epi32(j, m, j, _mm512_set1_epi32(1)); }
-    static inline M eq(I j, int q) { return _mm512_cmpeq_epi32_mask(j, _mm512_set1_epi32(q)); }
-    static inline F add_if(F acc, M m, F v) { return _mm512_mask_add_ps(acc, m, acc, v); }
     static inline float sum(F v) { return _mm512_reduce_add_ps(v); }
+    static inline F rcp(F a) { const F r = _mm512_rcp14_ps(a); return _mm512_mul_ps(r, _mm512_fnmadd_ps(a, r, _mm512_set1_ps(2.0f))); }
+    // acc[l * stride + jl[l] * 4 + m] += v_m[l] for every lane l: a 4 x 16 transpose into one 4-float add per lane.
+    static inline void add4_by_lane(float* acc, int stride, I j, F v0, F v1, F v2, F v3) {
+        alignas(64) int jl[16]; _mm512_store_si512(jl, j);
+        const F t0 = _mm512_unpacklo_ps(v0, v1), t1 = _mm512_unpackhi_ps(v0, v1);
+        const F t2 = _mm512_unpacklo_ps(v2, v3), t3 = _mm512_unpackhi_ps(v2, v3);
+        const F u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),   // lanes 0|4|8|12, 1|5|9|13
+                        _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};  // lanes 2|6|10|14, 3|7|11|15
+        for (int q = 0; q < 4; q++) {
+            add4(acc + q * stride + jl[q] * 4, _mm512_castps512_ps128(u[q]));
+            add4(acc + (q + 4) * stride + jl[q + 4] * 4, _mm512_extractf32x4_ps(u[q], 1));
+            add4(acc + (q + 8) * stride + jl[q + 8] * 4, _mm512_extractf32x4_ps(u[q], 2));
+            add4(acc + (q + 12) * stride + jl[q + 12] * 4, _mm512_extractf32x4_ps(u[q], 3));
+        }
+    }
     struct Table {
         __m512 r;
         void load(const float* t16) { r = _mm512_loadu_ps(t16); }
@@ -118,18 +129,14 @@ struct Simd {
     static inline F zero() { return _mm256_setzero_ps(); }
     static inline F load(const float* p) { return _mm256_loadu_ps(p); }
     static inline void store(float* p, F v) { _mm256_storeu_ps(p, v); }
-    static inline I loadi(const int* p) { return _mm256_loadu_si256((const __m256i*)p); }
-    static inline void storei(int* p, I v) { _mm256_storeu_si256((__m256i*)p, v); }
     static inline F add(F a, F b) { return _mm256_add_ps(a, b); }
     static inline F sub(F a, F b) { return _mm256_sub_ps(a, b); }
     static inline F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-    static inline F div(F a, F b) { return _mm256_div_ps(a, b); }
     static inline F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
     static inline F fnmadd(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
     static inline F min(F a, F b) { return _mm256_min_ps(a, b); }
     static inline F max(F a, F b) { return _mm256_max_ps(a, b); }
-    static inline F floor(F a) { return _mm256_floor_ps(a); }
-    static inline F pow2(F n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)); }
+    static inline F pow2_bits(F t) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127)), 23)); }
     static inline M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
     static inline M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
     static inline M both(M a, M b) { return _mm256_and_ps(a, b); }
@@ -139,11 +146,22 @@ struct Simd {
     static inline F to_float(I v) { return _mm256_cvtepi32_ps(v); }
     static inline I zeroi() { return _mm256_setzero_si256(); }
     static inline I inc_if(I j, M m) { return _mm256_sub_epi32(j, _mm256_castps_si256(m)); }   // a true lane is -1
-    static inline M eq(I j, int q) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(j, _mm256_set1_epi32(q))); }
-    static inline F add_if(F acc, M m, F v) { return _mm256_add_ps(acc, _mm256_and_ps(m, v)); }
     static inline float sum(F v) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         s = _mm_hadd_ps(s, s); s = _mm_hadd_ps(s, s); return _mm_cvtss_f32(s);
+    }
+    static inline F rcp(F a) { const F r = _mm256_rcp_ps(a); return _mm256_mul_ps(r, _mm256_fnmadd_ps(a, r, _mm256_set1_ps(2.0f))); }
+    // acc[l * stride + jl[l] * 4 + m] += v_m[l] for every lane l: a 4 x 8 transpose into one 4-float add per lane.
+    static inline void add4_by_lane(float* acc, int stride, I j, F v0, F v1, F v2, F v3) {
+        alignas(32) int jl[8]; _mm256_store_si256((__m256i*)jl, j);
+        const F t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1);
+        const F t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3);
+        const F u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),   // lanes 0|4, 1|5
+                        _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};  // lanes 2|6, 3|7
+        for (int q = 0; q < 4; q++) {
+            add4(acc + q * stride + jl[q] * 4, _mm256_castps256_ps128(u[q]));
+            add4(acc + (q + 4) * stride + jl[q + 4] * 4, _mm256_extractf128_ps(u[q], 1));
+        }
     }
     struct Table {                                      // 16 entries in two registers: permute both, blend on j > 7
         __m256 lo, hi;
@@ -157,14 +175,16 @@ struct Simd {
 #endif
 template <class V> static inline typename V::F exp_simd(typename V::F x) {   // the same Cephes approximation
     x = V::min(V::max(x, V::set1(-87.0f)), V::set1(88.3f));
-    const typename V::F n = V::floor(V::fmadd(x, V::set1(1.44269504088896341f), V::set1(0.5f)));
+    // n = round(x / ln 2) by the 1.5 * 2^23 trick: t holds n in its low mantissa bits, so 2^n is (bits(t) + 127) << 23
+    const typename V::F t = V::fmadd(x, V::set1(1.44269504088896341f), V::set1(12582912.0f));
+    const typename V::F n = V::sub(t, V::set1(12582912.0f));
     const typename V::F r = V::fmadd(n, V::set1(2.12194440e-4f), V::fnmadd(n, V::set1(0.693359375f), x));
     typename V::F p = V::set1(1.9875691500e-4f);
     p = V::fmadd(p, r, V::set1(1.3981999507e-3f)); p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
     p = V::fmadd(p, r, V::set1(4.1665795894e-2f)); p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
     p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
     p = V::add(V::fmadd(V::mul(p, r), r, r), V::set1(1.0f));
-    return V::mul(p, V::pow2(n));
+    return V::mul(p, V::pow2_bits(t));
 }
 #endif
 

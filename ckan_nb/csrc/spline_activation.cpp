@@ -63,12 +63,14 @@ static void row_moments(const int* __restrict jb, const T* __restrict gf, T* __r
 // knots the knots and inverse widths are two more tables, and the interval is a count of compares.
 template <class V, class G> struct Cubic16 {
     typedef typename V::F F; typedef typename V::I I; typedef typename V::M M;
-    typename V::Table T[4], K, IW;
+    typename V::Table T[4], D[3], K, IW;             // D: the derivative in x, (m + 1) P[j, m + 1] df/dx on interval j
     F a, b, Jf, lo, hi, inner[15]; int J;
     Cubic16(const float* P, const G& g, int J_) : J(J_) {
-        float t[4][16] = {};
+        float t[4][16] = {}, d[3][16] = {};
         for (int j = 0; j < J; j++) for (int m = 0; m < 4; m++) t[m][j] = P[j * 4 + m];
+        for (int j = 0; j < J; j++) for (int m = 0; m < 3; m++) d[m][j] = (float)(m + 1) * P[j * 4 + m + 1] * g.slope(j);
         for (int m = 0; m < 4; m++) T[m].load(t[m]);
+        for (int m = 0; m < 3; m++) D[m].load(d[m]);
         if constexpr (G::per_interval) {
             float k16[16] = {}, w16[16] = {};
             for (int j = 0; j < J; j++) { k16[j] = g.t[j]; w16[j] = g.iw[j]; }
@@ -107,75 +109,41 @@ static void row_fwd_simd(const float* __restrict x, float* __restrict y, const f
         const auto in = t.locate(xv, j, f, slope);
         F acc = t.T[3](j);
         acc = V::fmadd(acc, f, t.T[2](j)); acc = V::fmadd(acc, f, t.T[1](j)); acc = V::fmadd(acc, f, t.T[0](j));
-        const F silu = V::div(xv, V::add(one, exp_simd<V>(V::sub(V::zero(), xv))));
+        const F silu = V::mul(xv, V::rcp(V::add(one, exp_simd<V>(V::sub(V::zero(), xv)))));
         V::store(y + i, V::fmadd(vs, silu, V::select(in, acc)));
     }
     if (i < S) row_fwd<float, 4>(x + i, y + i, P, S - i, g, s);
 }
 
+// Backward, fused with the moments: each lane owns a bank of accumulators acc[lane][interval][power] (the spare
+// interval J takes the inputs outside the grid), so one 4-float add per element needs no atomics and no scatter.
 template <class V, class G>
 static float row_bwd_simd(const float* __restrict x, const float* __restrict g, float* __restrict dx, const float* P,
-                          int64_t S, const G& grid, float s, int J, int* __restrict jb, float* __restrict gf) {
+                          int64_t S, const G& grid, float s, int J, float* __restrict acc) {
     typedef typename V::F F; typedef typename V::I I;
-    const Cubic16<V, G> t(P, grid, J);
-    const F vs = V::set1(s), one = V::set1(1.0f), two = V::set1(2.0f), three = V::set1(3.0f);
+    const Cubic16<V, G> t(P, grid, J); const int stride = (J + 1) * 4;
+    const F vs = V::set1(s), one = V::set1(1.0f);
     F gsum = V::zero();
     int64_t i = 0;
     for (; i + V::W <= S; i += V::W) {
         const F xv = V::load(x + i), gv = V::load(g + i); F f, slope; I j;
         const auto in = t.locate(xv, j, f, slope);
-        F d = V::mul(three, t.T[3](j));
-        d = V::fmadd(d, f, V::mul(two, t.T[2](j)));
-        d = V::fmadd(d, f, t.T[1](j));
-        const F sig = V::div(one, V::add(one, exp_simd<V>(V::sub(V::zero(), xv))));
+        const F d = V::fmadd(V::fmadd(t.D[2](j), f, t.D[1](j)), f, t.D[0](j));
+        const F sig = V::rcp(V::add(one, exp_simd<V>(V::sub(V::zero(), xv))));
         const F dsilu = V::mul(sig, V::fmadd(xv, V::sub(one, sig), one));
-        V::store(dx + i, V::mul(gv, V::fmadd(vs, dsilu, V::select(in, V::mul(d, slope)))));
+        V::store(dx + i, V::mul(gv, V::fmadd(vs, dsilu, V::select(in, d))));
         gsum = V::fmadd(V::mul(gv, xv), sig, gsum);
-        V::storei(jb + i, V::select(in, j, -1));
-        F fm = gv;
-        for (int m = 0; m < 4; m++) { V::store(gf + m * S + i, fm); fm = V::mul(fm, f); }
+        const F gf = V::mul(gv, f), gf2 = V::mul(gf, f);
+        V::add4_by_lane(acc, stride, V::select(in, j, J), gv, gf, gf2, V::mul(gf2, f));
     }
     float rest = 0;
     if (i < S) {                                         // the tail: the generic code on the last few elements
-        float gtail[4 * 16];
-        rest = row_bwd<float, 4>(x + i, g + i, dx + i, P, S - i, grid, s, jb + i, gtail);
-        for (int m = 0; m < 4; m++) for (int64_t q = 0; q < S - i; q++) gf[m * S + i + q] = gtail[m * (S - i) + q];
+        int jt[16]; float gt[4 * 16];
+        const int64_t n = S - i;
+        rest = row_bwd<float, 4>(x + i, g + i, dx + i, P, n, grid, s, jt, gt);
+        for (int64_t q = 0; q < n; q++) if (jt[q] >= 0) for (int m = 0; m < 4; m++) acc[jt[q] * 4 + m] += gt[m * n + q];
     }
     return V::sum(gsum) + rest;
-}
-
-// Moments for one row, NJ <= 16 intervals known at compile time: per-interval accumulators stay in registers (PP
-// powers per pass: 2 with AVX-512's 32 registers, 1 with AVX2's 16), one compare and PP masked adds per interval.
-template <class V, int NJ>
-static void row_moments_simd(const int* __restrict jb, const float* __restrict gf, double* __restrict M, int64_t S) {
-    typedef typename V::F F;
-    constexpr int PP = V::W == 16 ? 2 : 1;
-    const int64_t SW = S - S % V::W;
-    for (int pass = 0; pass < 4 / PP; pass++) {
-        F acc[NJ][PP];
-        for (int q = 0; q < NJ; q++) for (int p = 0; p < PP; p++) acc[q][p] = V::zero();
-        for (int64_t i = 0; i < SW; i += V::W) {
-            const typename V::I j = V::loadi(jb + i);
-            F v[PP];
-            for (int p = 0; p < PP; p++) v[p] = V::load(gf + (PP * pass + p) * S + i);
-            #pragma GCC unroll 16
-            for (int q = 0; q < NJ; q++) {
-                const auto k = V::eq(j, q);
-                for (int p = 0; p < PP; p++) acc[q][p] = V::add_if(acc[q][p], k, v[p]);
-            }
-        }
-        for (int q = 0; q < NJ; q++) for (int p = 0; p < PP; p++) M[q * 4 + PP * pass + p] += (double)V::sum(acc[q][p]);
-    }
-    for (int64_t i = SW; i < S; i++)                     // the tail
-        if (jb[i] >= 0) for (int m = 0; m < 4; m++) M[jb[i] * 4 + m] += (double)gf[m * S + i];
-}
-
-static void row_moments_simd(const int* jb, const float* gf, double* M, int64_t S, int J) {
-    switch (J) {
-#define CASE(n) case n: row_moments_simd<Simd, n>(jb, gf, M, S); break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
-#undef CASE
-    }
 }
 #endif
 
@@ -202,9 +170,15 @@ static void bwd_row(const T* x, const T* g, T* dx, const T* P, int64_t S, const 
     T gsum;
 #ifdef CKAN_SIMD
     if constexpr (simd_case<T, K1>()) if (J <= 16) {
-        gsum = row_bwd_simd<Simd, G>(x, g, dx, P, S, grid, s, J, jb, gf); *gs += (double)gsum;
-        if (S >= Simd::W) { row_moments_simd(jb, gf, M, S, J); return; }
-        row_moments<T, K1>(jb, gf, acc, M, S, (int64_t)J * K1); return;
+        const int stride = (J + 1) * 4;
+        for (int q = 0; q < Simd::W * stride; q++) acc[q] = 0;
+        gsum = row_bwd_simd<Simd, G>(x, g, dx, P, S, grid, s, J, acc); *gs += (double)gsum;
+        for (int q = 0; q < J * 4; q++) {                // the lanes' banks, summed in double
+            double m = 0;
+            for (int l = 0; l < Simd::W; l++) m += (double)acc[l * stride + q];
+            M[q] += m;
+        }
+        return;
     }
 #endif
     gsum = row_bwd<T, K1>(x, g, dx, P, S, grid, s, jb, gf); *gs += (double)gsum;
@@ -229,7 +203,7 @@ static void bwd(const T* x, const T* g, T* dx, double* M, double* gs, int64_t ro
     {
         const int tid = thread_id();
         double* Mt = M + (int64_t)tid * C * J * K1; double* gst = gs + (int64_t)tid * C;   // per-thread: no atomics
-        std::vector<T> gf(K1 * S), acc(4 * J * K1);
+        std::vector<T> gf(K1 * S), acc(std::max<int64_t>(4 * J * K1, 16 * (J + 1) * K1));   // generic banks, or one per SIMD lane
         std::vector<int> jb(S);
         #pragma omp for schedule(static)
         for (int64_t row = 0; row < rows; row++) {
