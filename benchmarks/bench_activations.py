@@ -98,14 +98,14 @@ def main(argv=None):
     times |= interleaved({name: run(name) for name in heavy}, a.repeats)
     med = median_ms({name: times[name] for name in METHODS})
     mem = {name: peak_growth_mib(__file__, name, '--threads', str(a.threads), '--shape', *map(str, a.shape)) for name in METHODS}
-    seed, silu, msilu = med["article's loop"], med['nn.SiLU'], mem['nn.SiLU']
+    loop, silu, msilu = med["article's loop"], med['nn.SiLU'], mem['nn.SiLU']
     isa, cap = kernel_isa(), cpu_capability()
     print(f"torch {torch.__version__} ({cap} kernels), {a.threads} threads, {platform.machine()}, kernel ISA {isa}, input {tuple(a.shape)} float32, "
           f"forward + backward, median of {a.repeats} interleaved repeats; one-time kernel compile {load_s:.1f}s\n")
     print("| method | time (ms) | speed-up over the article's loop | time / nn.SiLU | peak memory (MiB) | memory / nn.SiLU |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in METHODS:
-        print(f"| {name} | {med[name]:.1f} | {seed / med[name]:.1f}x | {med[name] / silu:.2f}x | {mem[name]:.0f} | {mem[name] / msilu:.1f}x |")
+        print(f"| {name} | {med[name]:.1f} | {loop / med[name]:.1f}x | {med[name] / silu:.2f}x | {mem[name]:.0f} | {mem[name] / msilu:.1f}x |")
     if a.json:
         os.makedirs(os.path.dirname(a.json) or '.', exist_ok=True)
         with open(a.json, 'w') as fh:
