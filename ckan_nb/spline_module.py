@@ -68,7 +68,7 @@ class SplineModule(nn.Module):
     def __init__(self, function_shape:tuple, # shape of the set of functions, e.g. (channels,) or (out, in)
                  grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.),
                  base_activation:str|None=None, # 'silu': a learnable weight per function times SiLU(x); None: no base branch
-                 spline_init_scale:float=0.1,   # scale of the initial coefficients (each subclass's `reset_parameters` uses it)
+                 spline_init_scale:float=0.1,   # scale of the initial coefficients (the subclasses' `reset_parameters` use it)
                  backend:str='auto',            # one of `BACKENDS`, see `choose_backend`
                  inputs:Tensor|None=None,       # (*function_shape,) int64: the input each function reads (None: not declared)
                  device=None, dtype=None):
@@ -86,6 +86,9 @@ class SplineModule(nn.Module):
         kw = dict(device=device, dtype=grid.dtype)
         self.coefficients = nn.Parameter(torch.empty(*function_shape, grid_size + spline_order, **kw))
         self.register_parameter(self.base_name, nn.Parameter(torch.empty(*function_shape, **kw)) if base_activation else None)
+        with torch.no_grad():                        # a defined start for any subclass, without drawing random numbers:
+            self.coefficients.zero_()                # zero splines and unit base weights; `reset_parameters` draws the real start
+            if base_activation: getattr(self, self.base_name).fill_(1.)
         if inputs is not None:
             inputs = torch.as_tensor(inputs, dtype=torch.long).expand(tuple(function_shape)).contiguous()
         self._inputs = inputs                        # a plain attribute: not in the state dict, moved to the grid's device on use
