@@ -1,7 +1,7 @@
 """Run every notebook's tests (what `nbdev_test` does), report each notebook, and end with the line
 `N passed, N failed`. Exit status 1 if any notebook fails.
 
-    python tools/run_tests.py [--flags "slow"] [--path nbs/01_bsplines.ipynb] [--workers 2]
+    python tools/run_tests.py [--flags "slow"] [--path nbs/01_bsplines.ipynb] [--workers 2] [--no-poison]
 """
 import argparse, multiprocessing, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
@@ -18,7 +18,15 @@ def main():
     p.add_argument('--path', default=None, help='a notebook or glob (default: all notebooks in nbs/)')
     p.add_argument('--flags', default='', help='space-separated test flags to run (e.g. "slow")')
     p.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument('--no-poison', action='store_true', help='leave new memory as glibc gives it (see below)')
     a = p.parse_args()
+    if not a.no_poison:
+        # Fresh memory is usually zeros here, so a tensor left as torch.empty gave it (or a kernel that skips a tail)
+        # can pass every test and fail on another machine, as 01b did on CI's. glibc fills every allocation with a
+        # byte pattern (MALLOC_PERTURB_; read at process start, so the spawned notebooks inherit it), and a high mmap
+        # threshold takes large tensors from the heap too, where the pattern applies. The bytes are 0x7f: such a read
+        # gives 3.4e38 in float32, which overflows to inf in any product, instead of a harmless 0.
+        os.environ.setdefault('MALLOC_PERTURB_', '128'); os.environ.setdefault('MALLOC_MMAP_THRESHOLD_', str(1 << 30))
     cfg = get_config()
     files = sorted(f.absolute() for f in nbglob(a.path, as_path=True))
     files = [f for f in files if not f.name.startswith('_')]
