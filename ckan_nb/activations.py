@@ -69,7 +69,7 @@ class _SplineActivationFunction(torch.autograd.Function):
         return dx.view_as(x), None, None, dtable.view(K1, C, J).permute(1, 2, 0), dscale
 
 # %% ../nbs/02_spline_activation.ipynb #e00e2b0b
-from .kernels import (kernel_status, spline_activation_op as _spline_activation_op,   # appendix A3
+from .kernels import (kernel_status, spline_activation_op as _spline_activation_op, call_op,   # appendix A3
                              register_kernel as register_kernel, kernel_lib as kernel_lib, kernel_isa as kernel_isa)
 
 # %% ../nbs/02_spline_activation.ipynb #2f3f567e
@@ -102,10 +102,10 @@ def _spline_activation_path(path, x, grid, coefficients, spline_order, base_scal
     if path == 'triton': return spline_activation_triton(x, *uniform, uniform_poly_table(coefficients, spline_order), scale)
     if path == 'kernel' and uniform is None:              # any sorted knots: the same kernel, with an interval search (appendix A3)
         table = poly_table(grid.to(x.dtype), coefficients.to(x.dtype), spline_order).contiguous()
-        return _spline_activation_op(x, *knot_params(grid.to(x.dtype), C), table, scale.to(x.dtype))
+        return call_op(_spline_activation_op, x, *knot_params(grid.to(x.dtype), C), table, scale.to(x.dtype))
     t0, inv_h = (u.to(x.dtype) for u in uniform)
     table = uniform_poly_table(coefficients, spline_order).to(x.dtype)
-    if path == 'kernel': return _spline_activation_op(x, t0, inv_h, table.contiguous(), scale.to(x.dtype))
+    if path == 'kernel': return call_op(_spline_activation_op, x, t0, inv_h, table.contiguous(), scale.to(x.dtype))
     return _SplineActivationFunction.apply(x.contiguous(), t0, inv_h, table, scale.to(x.dtype))   # channels_last: one copy
 
 # %% ../nbs/02_spline_activation.ipynb #d69928fd

@@ -272,14 +272,27 @@ def uniform_power_matrix(spline_order:int, dtype=torch.float64, device=None)->Te
         _power_matrices[key] = torch.linalg.solve(V, w).T.to(dtype=dtype, device=device)   # w = V @ A.T
     return _power_matrices[key]
 
+def _poly_windows(coefficients:Tensor, spline_order:int)->Tensor: # (..., n_basis + k, k+1)
+    "The k+1 coefficients $c_{j-k..j}$ in play on each interval j, zero beyond the valid range."
+    k = spline_order
+    return torch.nn.functional.pad(coefficients, (k, k)).unfold(-1, k + 1, 1)
+
+def _table_matrix(spline_order:int, n_basis:int, dtype, device)->Tensor: # (n_basis, (n_basis + k) * (k+1))
+    "The table is linear in the coefficients: this matrix is the windows-then-A map, applied to the identity."
+    key = ('table', spline_order, n_basis, dtype, torch.device(device))
+    if key not in _power_matrices:
+        eye = torch.eye(n_basis, dtype=torch.float64)
+        T = _poly_windows(eye, spline_order) @ uniform_power_matrix(spline_order)          # (n_basis, J, k+1)
+        _power_matrices[key] = T.flatten(1).to(dtype=dtype, device=device)
+    return _power_matrices[key]
+
 def uniform_poly_table(coefficients:Tensor, # (..., n_basis) coefficients on a uniform grid
                        spline_order:int,
                       )->Tensor:            # (..., n_basis + spline_order, spline_order + 1): P[..., j, m]
     "Per-interval power coefficients of a uniform spline: on interval j (of the extended grid) it is $\\sum_m P_{jm} f^m$."
-    k = spline_order
-    padded = torch.nn.functional.pad(coefficients, (k, k))                  # zeros beyond the valid range
-    windows = padded.unfold(-1, k + 1, 1)                                     # (..., n_basis + k, k+1): c_{j-k..j}
-    return windows @ uniform_power_matrix(k, coefficients.dtype, coefficients.device)
+    k, nb = spline_order, coefficients.shape[-1]
+    T = _table_matrix(k, nb, coefficients.dtype, coefficients.device)    # one matmul forward, one back: it runs every step
+    return (coefficients.reshape(-1, nb) @ T).view(*coefficients.shape[:-1], nb + k, k + 1)
 
 # %% ../nbs/01_bsplines.ipynb #b7a31c02
 def local_power_matrices(grid:Tensor,     # knots, (n_knots,) or (..., n_knots), non-decreasing

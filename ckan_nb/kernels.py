@@ -15,7 +15,8 @@ from .bsplines import uniform_power_matrix, local_power_matrices
 
 # %% auto #0
 __all__ = ['KERNEL_DIR', 'ISAS', 'spline_activation_op', 'basis_conv_op', 'kernel_flags', 'build_kernel', 'register_kernel',
-           'kernel_status', 'kernel_lib', 'kernel_isa', 'check_kernel_args', 'define_op', 'basis_convolution']
+           'kernel_status', 'kernel_lib', 'kernel_isa', 'check_kernel_args', 'define_op', 'call_op',
+           'basis_convolution']
 
 # %% ../nbs/A3_cpu_kernels.ipynb #e3508b42
 KERNEL_DIR = Path(str(files('ckan_nb'))) / 'csrc'      # the C++ sources, shipped inside the package
@@ -149,11 +150,34 @@ def _spline_activation_backward_cpu(grad:Tensor, x:Tensor, t0:Tensor, inv_h:Tens
     K1, rows, S, C, J, knots = _act_args('spline_activation_backward', x, t0, inv_h, table, scale)
     check_kernel_args('spline_activation_backward', x, grad=(grad, tuple(x.shape)))
     lib, dx = kernel_lib('spline_activation'), torch.empty_like(x)
-    moments = torch.zeros(nth, C, J, K1, dtype=torch.float64)            # per-thread accumulators
-    gscale = torch.zeros(nth, C, dtype=torch.float64)
+    moments, gscale = x.new_empty(C, J, K1), x.new_empty(C)                # the kernel sums its threads' parts into them
     fn = lib.ckan_act_bwd_f32 if x.dtype == torch.float32 else lib.ckan_act_bwd_f64
     fn(K1, _ptr(x), _ptr(grad), _ptr(dx), _ptr(moments), _ptr(gscale), rows, S, C, J, knots, *map(_ptr, (t0, inv_h, table, scale)), nth)
-    return dx, moments.sum(0).to(x.dtype), gscale.sum(0).to(x.dtype)
+    return dx, moments, gscale
+
+# %% ../nbs/A3_cpu_kernels.ipynb #9d90e2c7
+_EAGER = {}   # op -> the same op as an autograd.Function, for `call_op`
+
+def _save_inputs(ctx, inputs, output=None):
+    "Autograd context: the tensor inputs saved for backward, the other arguments kept as they are."
+    ctx.save_for_backward(*[t for t in inputs if isinstance(t, Tensor)])
+    ctx.args = [None if isinstance(t, Tensor) else t for t in inputs]   # the rest, in order
+
+def _autograd_backward(backward, grads, extra):
+    "The autograd formula: the backward implementation on the saved inputs, its outputs mapped to one gradient per input."
+    def backward_fn(ctx, grad):
+        saved = iter(ctx.saved_tensors)
+        inputs = [next(saved) if a is None else a for a in ctx.args]
+        return grads(backward(grad, *inputs, *extra(ctx)), ctx)
+    return backward_fn
+
+def _eager_function(name, forward, backward, grads, extra)->type:
+    "The op's forward, backward and gradients as an `autograd.Function` (no double backward, as for the op)."
+    def fwd(ctx, *inputs): _save_inputs(ctx, inputs); return forward(*inputs)
+    bwd = torch.autograd.function.once_differentiable(_autograd_backward(backward, grads, extra))
+    return type(name, (torch.autograd.Function,), {'forward': staticmethod(fwd), 'backward': staticmethod(bwd)})
+
+#| export
 
 # %% ../nbs/A3_cpu_kernels.ipynb #9d90e2c8
 def define_op(name:str,          # the op is torch.ops.ckan_nb.<name>, its backward ckan_nb::<name>_backward
@@ -164,20 +188,17 @@ def define_op(name:str,          # the op is torch.ops.ckan_nb.<name>, its backw
               extra=lambda ctx: (), # more arguments for backward, from the autograd context
               device_types=None):
     "Register a custom op and its backward op with `torch.library.custom_op`, autograd and fake kernels, once; return the op."
-    try: return getattr(torch.ops.ckan_nb, name).default         # already defined (module re-imported)
-    except (AttributeError, RuntimeError): pass
-    op = lambda n, f, s: torch.library.custom_op(f'ckan_nb::{n}', f, mutates_args=(), device_types=device_types, schema=s)
-    fwd, bwd = op(name, forward, schema), op(name + '_backward', backward, backward_schema)
-    fwd.register_fake(fake); bwd.register_fake(backward_fake)
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(*[t for t in inputs if isinstance(t, Tensor)])
-        ctx.args = [None if isinstance(t, Tensor) else t for t in inputs]   # the rest, in order
-    def backward_fn(ctx, grad):
-        saved = iter(ctx.saved_tensors)
-        inputs = [next(saved) if a is None else a for a in ctx.args]
-        return grads(getattr(torch.ops.ckan_nb, name + '_backward')(grad, *inputs, *extra(ctx)), ctx)
-    fwd.register_autograd(backward_fn, setup_context=setup_context)
-    return getattr(torch.ops.ckan_nb, name).default
+    try: found = getattr(torch.ops.ckan_nb, name).default          # already defined (module re-imported)
+    except (AttributeError, RuntimeError): found = None
+    if found is None:
+        op = lambda n, f, s: torch.library.custom_op(f'ckan_nb::{n}', f, mutates_args=(), device_types=device_types, schema=s)
+        fwd, bwd = op(name, forward, schema), op(name + '_backward', backward, backward_schema)
+        fwd.register_fake(fake); bwd.register_fake(backward_fake)
+        backward_op = lambda *a: getattr(torch.ops.ckan_nb, name + '_backward')(*a)
+        fwd.register_autograd(_autograd_backward(backward_op, grads, extra), setup_context=_save_inputs)
+        found = getattr(torch.ops.ckan_nb, name).default
+    if forward is not None and found not in _EAGER: _EAGER[found] = _eager_function(name, forward, backward, grads, extra)
+    return found
 
 _ACT = '(Tensor x, Tensor t0, Tensor inv_h, Tensor table, Tensor scale)'
 spline_activation_op = define_op(
@@ -186,6 +207,14 @@ spline_activation_op = define_op(
     lambda x, t0, inv_h, table, scale: torch.empty_like(x),
     lambda grad, x, t0, inv_h, table, scale: (torch.empty_like(x), torch.empty_like(table), torch.empty_like(scale)),
     lambda g, ctx: (g[0], None, None, g[1], g[2]), device_types='cpu')
+
+# %% ../nbs/A3_cpu_kernels.ipynb #5b1e0c02
+def call_op(op, *args):
+    "Run a `define_op` op: as its `autograd.Function` in eager mode, through the dispatcher while tracing or for tensor subclasses."
+    eager = _EAGER.get(op)
+    if (eager is None or torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active()
+            or any(isinstance(a, Tensor) and type(a) not in (Tensor, torch.nn.Parameter) for a in args)): return op(*args)
+    return eager.apply(*args)
 
 # %% ../nbs/A3_cpu_kernels.ipynb #b961d892
 def _expansion_matrices(t0, spline_order, dtype):
@@ -279,5 +308,5 @@ def basis_convolution(x:Tensor,     # (batch, channels, *spatial), already padde
                      )->Tensor:     # (batch, out, *spatial')
     "`conv(basis_expansion(x), weight)` with a fused expansion that is never stored: recomputed in backward, slice by slice."
     as_list = lambda v: [int(v)] * (x.dim() - 2) if isinstance(v, int) else [int(i) for i in v]
-    return basis_conv_op(x, t0, inv_h, weight, spline_order, n_basis, bool(base), as_list(stride), as_list(padding),
+    return call_op(basis_conv_op, x, t0, inv_h, weight, spline_order, n_basis, bool(base), as_list(stride), as_list(padding),
                          as_list(dilation), int(groups), impl)

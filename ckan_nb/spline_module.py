@@ -109,12 +109,12 @@ def base_parameter(self:SplineModule)->nn.Parameter|None:
 
 @patch
 def grid_is_uniform(self:SplineModule)->bool:
-    "`is_uniform_grid(self.grid)`, checked again only when the grid changes (storage, shape, dtype or in-place version)."
+    "`is_uniform_grid(self.grid)`, checked again only when the grid changes (object, storage, shape, dtype or in-place version)."
     g, cached = self.grid, self.__dict__.get('_uniform_cache')
     if cached is not None and torch.compiler.is_compiling(): return cached[1]   # a constant to the compiler
     key = (g.data_ptr(), tuple(g.shape), g.dtype, g.device, g._version)
-    if cached is None or cached[0] != key:
-        cached = self.__dict__['_uniform_cache'] = (key, is_uniform_grid(g))
+    if cached is None or cached[2] is not g or cached[0] != key:          # holding g: no new grid can reuse its address
+        cached = self.__dict__['_uniform_cache'] = (key, is_uniform_grid(g), g, {})   # {}: `uniform_params` by request
     return cached[1]
 
 # %% ../nbs/01b_spline_module.ipynb #2ad009ad
@@ -191,7 +191,14 @@ def uniform_params(self:SplineModule, n:int)->tuple[Tensor, Tensor] | None: # fi
     if self.grid.shape[-1] - self.spline_order - 1 != self.coefficients.shape[-1]:
         raise ValueError(f"grid has {self.grid.shape[-1]} knots ({self.num_basis} basis functions of order {self.spline_order}) "
                          f"but coefficients have shape {tuple(self.coefficients.shape)}: change both together")
-    return uniform_grid_params(self.grid, n, check=False) if self.grid_is_uniform() else None
+    if not self.grid_is_uniform(): return None
+    g = self.grid
+    if torch.compiler.is_compiling() or g.device.type != 'cpu': return uniform_grid_params(g, n, check=False)
+    known, key = self.__dict__['_uniform_cache'][3], (n, torch.is_inference_mode_enabled())    # remembered with the answer
+    hit = known.get(key)
+    if hit is None or not torch.equal(hit[0], g):            # the knots compared: even an edit through `.data` is seen
+        hit = known[key] = (g.clone(), uniform_grid_params(g, n, check=False))
+    return hit[1]
 
 @patch
 def _grid_is_uniform(self:SplineModule)->bool: return self.uniform_params(self.num_inputs or 1) is not None

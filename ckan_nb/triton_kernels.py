@@ -11,7 +11,7 @@ import math, os
 import torch
 from torch import Tensor
 from .bsplines import uniform_power_matrix
-from .kernels import define_op
+from .kernels import define_op, call_op
 try:
     import triton
     import triton.language as tl
@@ -291,7 +291,7 @@ def spline_activation_triton(x:Tensor,     # (batch, channels, *spatial) or (bat
                             )->Tensor:     # same shape, dtype and layout as x; computed in float32
     "$s_c\\,\\mathrm{SiLU}(x) + \\mathrm{spline}_c(x)$ by Triton kernels, differentiable in x, table and scale: the fused CPU op's contract."
     _check_input(x, 'spline_activation_triton')
-    return _ops[0](x, t0, inv_h, table, scale)
+    return call_op(_ops[0], x, t0, inv_h, table, scale)
 
 def basis_expansion_triton(x:Tensor,        # (batch, channels, *spatial); float32, float16 or bfloat16
                            t0:Tensor,       # (channels,) first knot of each channel's uniform grid
@@ -302,4 +302,4 @@ def basis_expansion_triton(x:Tensor,        # (batch, channels, *spatial); float
                           )->Tensor:        # (batch, channels * (num_basis + base), *spatial); channel i * (num_basis + base) + b is B_b(x_i)
     "`basis_expansion` on uniform grids by Triton kernels, differentiable in x."
     _check_input(x, 'basis_expansion_triton')
-    return _ops[1](x, t0, inv_h, spline_order, num_basis, base)
+    return call_op(_ops[1], x, t0, inv_h, spline_order, num_basis, base)

@@ -197,12 +197,14 @@ static void fwd(const T* x, T* y, int64_t rows, int64_t S, int64_t C, int64_t J,
 }
 
 template <typename T, int K1>
-static void bwd(const T* x, const T* g, T* dx, double* M, double* gs, int64_t rows, int64_t S, int64_t C, int64_t J,
+static void bwd(const T* x, const T* g, T* dx, T* Mout, T* gsout, int64_t rows, int64_t S, int64_t C, int64_t J,
                 int knots, const T* t, const T* w, const T* P, const T* sc, int nth) {
+    const int64_t CJK = C * J * K1;
+    std::vector<double> M(nth * CJK, 0.0), gs(nth * C, 0.0);                          // per-thread sums, in double
     #pragma omp parallel num_threads(nth)
     {
         const int tid = thread_id();
-        double* Mt = M + (int64_t)tid * C * J * K1; double* gst = gs + (int64_t)tid * C;   // per-thread: no atomics
+        double* Mt = M.data() + (int64_t)tid * CJK; double* gst = gs.data() + (int64_t)tid * C;   // per-thread: no atomics
         std::vector<T> gf(K1 * S), acc(std::max<int64_t>(4 * J * K1, 16 * (J + 1) * K1));   // generic banks, or one per SIMD lane
         std::vector<int> jb(S);
         #pragma omp for schedule(static)
@@ -214,6 +216,8 @@ static void bwd(const T* x, const T* g, T* dx, double* M, double* gs, int64_t ro
                                       (int)J, jb.data(), gf.data(), acc.data(), Mt + c * J * K1, gst + c);
         }
     }
+    for (int64_t q = 0; q < CJK; q++) { double m = 0; for (int p = 0; p < nth; p++) m += M[p * CJK + q]; Mout[q] = (T)m; }
+    for (int64_t q = 0; q < C; q++) { double m = 0; for (int p = 0; p < nth; p++) m += gs[p * C + q]; gsout[q] = (T)m; }
 }
 
 #define FWD_CALL(K) fwd<T, K>(x, y, rows, S, C, J, knots, t, w, P, sc, nth)
@@ -222,7 +226,7 @@ static void bwd(const T* x, const T* g, T* dx, double* M, double* gs, int64_t ro
 extern "C" int ckan_act_fwd_##SUF(int k1, const TYPE* x, TYPE* y, int64_t rows, int64_t S, int64_t C, int64_t J, int knots, \
                                    const TYPE* t, const TYPE* w, const TYPE* P, const TYPE* sc, int nth) { \
     typedef TYPE T; DISPATCH(FWD_CALL) } \
-extern "C" int ckan_act_bwd_##SUF(int k1, const TYPE* x, const TYPE* g, TYPE* dx, double* M, double* gs, int64_t rows, \
+extern "C" int ckan_act_bwd_##SUF(int k1, const TYPE* x, const TYPE* g, TYPE* dx, TYPE* M, TYPE* gs, int64_t rows, \
                                    int64_t S, int64_t C, int64_t J, int knots, const TYPE* t, const TYPE* w, const TYPE* P, \
                                    const TYPE* sc, int nth) { \
     typedef TYPE T; DISPATCH(BWD_CALL) }
