@@ -67,6 +67,14 @@ static inline int thread_id() {
 #endif
 }
 
+static inline int omp_threads() {                       // threads in the current parallel region
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 // The SIMD layer: the same few operations on 16 lanes (AVX-512) or 8 lanes (AVX2), so the hand-vectorised paths are
 // written once. `Table` holds 16 floats (one per knot interval) and looks them up by lane index: one permute on
 // AVX-512, two permutes and a blend on AVX2. -DCKAN_NB_NO_SIMD (CKAN_NB_ISA=scalar) leaves only the generic code.
