@@ -272,7 +272,8 @@ def _basis_conv(x, t0, inv_h, weight, spline_order, n_basis, base, stride, paddi
     "conv(expansion(x), weight), slice by slice of the batch: one slice's expansion at a time."
     expand, nd = _expanders(impl, t0, spline_order, x.dtype)[0], x.dim() - 2
     conv = lambda xc: _CONV[nd](expand(xc, t0, inv_h, spline_order, n_basis, base), weight, None, stride, padding, dilation, groups)
-    return torch.cat([conv(x[c]) for c in _batch_chunks(x, weight.shape[1] * groups)])
+    outs = [conv(x[c]) for c in _batch_chunks(x, weight.shape[1] * groups)]
+    return outs[0] if len(outs) == 1 else torch.cat(outs)              # one slice (a small batch): no copy
 
 def _basis_conv_backward(gy, x, t0, inv_h, weight, k, nb, base, stride, padding, dilation, groups, impl, need_x, need_w):
     "Gradients for x and weight: the expansion recomputed slice by slice, one `convolution_backward`, the kernel's input gradient."
