@@ -177,8 +177,6 @@ def _eager_function(name, forward, backward, grads, extra)->type:
     bwd = torch.autograd.function.once_differentiable(_autograd_backward(backward, grads, extra))
     return type(name, (torch.autograd.Function,), {'forward': staticmethod(fwd), 'backward': staticmethod(bwd)})
 
-#| export
-
 # %% ../nbs/A3_cpu_kernels.ipynb #9d90e2c8
 def define_op(name:str,          # the op is torch.ops.ckan_nb.<name>, its backward ckan_nb::<name>_backward
               forward, backward, # implementations; backward takes (grad, *inputs, *extra(ctx))

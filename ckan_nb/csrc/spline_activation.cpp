@@ -155,18 +155,19 @@ template <typename T, int K1> static constexpr bool simd_case() {
     return false;
 #endif
 }
+template <typename T, int K1> static inline bool fast_path(int J) { return simd_case<T, K1>() && J <= 16; }
 
 template <typename T, int K1, class G>
 static void fwd_row(const T* x, T* y, const T* P, int64_t S, const G& g, T s, int J) {
 #ifdef CKAN_SIMD
-    if constexpr (simd_case<T, K1>()) if (J <= 16) { row_fwd_simd<Simd, G>(x, y, P, S, g, s, J); return; }
+    if constexpr (simd_case<T, K1>()) if (fast_path<T, K1>(J)) { row_fwd_simd<Simd, G>(x, y, P, S, g, s, J); return; }
 #endif
     row_fwd<T, K1>(x, y, P, S, g, s);
 }
 
-// The banks are summed into the moments (in double) only every FLUSH elements of a channel, not after every row: with
-// (64, 64, 28, 28) inputs a row is 784 elements, and summing 8 or 16 lanes' banks per row cost about as much as the
-// row's own moment adds. FLUSH elements spread over the lanes keep each float32 bank sum short (<= 512 terms).
+// The banks are summed into the moments (in double) only every FLUSH elements of a channel, not after every row, so
+// the fixed cost of a flush (every lane's bank) is paid once per FLUSH elements. FLUSH elements spread over the lanes
+// keep each float32 bank sum short (<= 512 terms).
 static constexpr int64_t FLUSH = 4096;
 
 template <typename T, int K1>
@@ -182,13 +183,13 @@ static void flush_banks(T* acc, int J, double* M) {
 #endif
 }
 
-// One row of backward. The SIMD path adds into the lane banks `acc` (the caller zeroes and flushes them); the generic
-// path sums its own row's moments into M.
+// One row of backward. The SIMD path adds into the lane banks `acc` (zero at the start; the caller flushes them, which
+// zeroes them again); the generic path sums its own row's moments into M.
 template <typename T, int K1, class G>
 static void bwd_row(const T* x, const T* g, T* dx, const T* P, int64_t S, const G& grid, T s, int J,
                     int* jb, T* gf, T* acc, double* M, double* gs) {
 #ifdef CKAN_SIMD
-    if constexpr (simd_case<T, K1>()) if (J <= 16) { *gs += (double)row_bwd_simd<Simd, G>(x, g, dx, P, S, grid, s, J, acc); return; }
+    if constexpr (simd_case<T, K1>()) if (fast_path<T, K1>(J)) { *gs += (double)row_bwd_simd<Simd, G>(x, g, dx, P, S, grid, s, J, acc); return; }
 #endif
     *gs += (double)row_bwd<T, K1>(x, g, dx, P, S, grid, s, jb, gf);
     row_moments<T, K1>(jb, gf, acc, M, S, (int64_t)J * K1);
@@ -216,10 +217,11 @@ static void bwd(const T* x, const T* g, T* dx, T* Mout, T* gsout, int64_t rows, 
         double* Mt = M.data() + (int64_t)tid * CJK; double* gst = gs.data() + (int64_t)tid * C;   // per-thread: no atomics
         std::vector<T> gf(K1 * S), acc(std::max<int64_t>(4 * J * K1, 16 * (J + 1) * K1));   // generic banks, or one per SIMD lane
         std::vector<int> jb(S);
-        const int nt = omp_threads(), per = (int)((rows + nt - 1) / nt);            // this thread's rows, as schedule(static)
-        const int64_t r0 = std::min<int64_t>(rows, (int64_t)tid * per), r1 = std::min<int64_t>(rows, r0 + per);
+        const int64_t nt = omp_threads(), per = (rows + nt - 1) / nt;               // this thread's rows, as schedule(static)
+        const int64_t r0 = std::min<int64_t>(rows, tid * per), r1 = std::min<int64_t>(rows, r0 + per);
+        const bool banks = fast_path<T, K1>((int)J);
         for (int64_t c = 0; c < C; c++) {                                         // channel by channel: its rows share a table
-            int64_t row0 = r0 + ((c - r0 % C) % C + C) % C, pending = 0;            // the first row of channel c in [r0, r1)
+            int64_t row0 = r0 + (c - r0 % C + C) % C, pending = 0;                  // the first row of channel c at or after r0
             const T* Pc = P + c * J * K1; double* Mc = Mt + c * J * K1;
             for (int64_t row = row0; row < r1; row += C) {
                 const int64_t o = row * S;
@@ -227,9 +229,9 @@ static void bwd(const T* x, const T* g, T* dx, T* Mout, T* gsout, int64_t rows, 
                                           (int)J, jb.data(), gf.data(), acc.data(), Mc, gst + c);
                 else       bwd_row<T, K1>(x + o, g + o, dx + o, Pc, S, UniformKnots<T>(t[c], w[c], (int)J), sc[c],
                                           (int)J, jb.data(), gf.data(), acc.data(), Mc, gst + c);
-                if (simd_case<T, K1>() && J <= 16 && (pending += S) >= FLUSH) { flush_banks<T, K1>(acc.data(), (int)J, Mc); pending = 0; }
+                if (banks && (pending += S) >= FLUSH) { flush_banks<T, K1>(acc.data(), (int)J, Mc); pending = 0; }
             }
-            if (simd_case<T, K1>() && J <= 16 && pending) flush_banks<T, K1>(acc.data(), (int)J, Mc);
+            if (banks && pending) flush_banks<T, K1>(acc.data(), (int)J, Mc);
         }
     }
     for (int64_t q = 0; q < CJK; q++) { double m = 0; for (int p = 0; p < nth; p++) m += M[p * CJK + q]; Mout[q] = (T)m; }
