@@ -152,6 +152,8 @@ def resnet18(num_classes:int=10, in_channels:int=3, small_input:bool=True)->nn.M
     return model
 
 # %% ../nbs/05_models.ipynb #c05e0001
+_NORMS = {None: None, 'batch': nn.BatchNorm2d, 'instance': partial(nn.InstanceNorm2d, affine=True)}   # SmallConvNet's `norm`
+
 def _feature_size(image_size, channels, padding, hidden)->int:
     "Side of `SmallConvNet`'s last feature map (each stage: a 3x3 convolution, then 2x2 pooling), checking the arguments."
     if not (isinstance(channels, (tuple, list)) and len(channels) > 0 and all(
@@ -173,6 +175,7 @@ class SmallConvNet(nn.Module):
                  grid_size:int=5, width:float=1.0,
                  padding:int=0,               # of both convolutions: 1 keeps small images (8x8 digits) from pooling away
                  activation:str='relu',       # of `conv='cnn'` (and of the 'mlp' head): 'relu', 'silu', 'gelu' or 'prelu' (a slope per channel)
+                 norm:str|None=None,          # None, 'batch' or 'instance': a normalisation after each convolution stage, before pooling
                  **spline_kwargs):
         super().__init__()
         _check_model_args(num_classes, in_channels, width)
@@ -180,12 +183,14 @@ class SmallConvNet(nn.Module):
         if head not in ('linear', 'kan', 'mlp'): raise ValueError(f"head must be 'linear', 'kan' or 'mlp', got {head!r}")
         _check_extra_kwargs(f"SmallConvNet(conv={conv!r})", spline_kwargs, self.extra_arguments(conv))
         _activation(activation)                                          # a bad name fails here, whatever `conv` is
+        if norm not in _NORMS: raise ValueError(f"norm must be None, 'batch' or 'instance', got {norm!r}")
         size = _feature_size(image_size, channels, padding, hidden)    # of the last feature map (checks those arguments)
         layers, c = [], in_channels
         for out in (scaled(ch, width) for ch in channels):
             if conv == 'kan': layers.append(KANConv2d(c, out, 3, padding=padding, grid_size=grid_size, **spline_kwargs))
             elif conv == 'ckan': layers.append(ConvKANLayer(c, out, 3, grid_size=grid_size, padding=padding, **spline_kwargs))
             else: layers += [nn.Conv2d(c, out, 3, padding=padding), _activation(activation, out)]
+            if norm: layers.append(_NORMS[norm](out))
             layers.append(nn.MaxPool2d(2)); c = out
         self.features = nn.Sequential(*layers, nn.Flatten())
         n = c * size * size                                              # flattened features (no forward pass needed)
