@@ -8,11 +8,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots', 'bspline_basis_naive', 'bspline_basis',
-           'uniform_spacing', 'is_uniform_grid', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local',
-           'uniform_bspline_basis', 'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit',
-           'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table', 'local_power_matrices',
-           'poly_table', 'knot_params']
+__all__ = ['uniform_grid', 'grid_base_range', 'grid_inner_knots', 'check_knots', 'bspline_basis_naive', 'bspline_basis', 'uniform_spacing', 'is_uniform_grid', 'uniform_grid_params', 'uniform_locate', 'uniform_basis_local', 'uniform_bspline_basis', 'bspline_curve', 'second_differences', 'smoothness_penalty', 'bspline_fit', 'insert_knot', 'refine_knots', 'uniform_power_matrix', 'uniform_poly_table', 'local_power_matrices', 'poly_table', 'knot_params']
 
 # %% ../nbs/01_bsplines.ipynb #3dff2ac9
 def _check_order(spline_order):
@@ -256,7 +252,7 @@ def refine_knots(grid:Tensor, coefficients:Tensor, knots, spline_order:int)->tup
         grid, coefficients = insert_knot(grid, coefficients, knots[..., j], spline_order)
     return grid, coefficients
 
-# %% ../nbs/01_bsplines.ipynb #855c16b4
+# %% ../nbs/A3_cpu_kernels.ipynb #855c16b4
 _power_matrices = {}
 
 def uniform_power_matrix(spline_order:int, dtype=torch.float64, device=None)->Tensor: # (k+1, k+1)
@@ -294,7 +290,7 @@ def uniform_poly_table(coefficients:Tensor, # (..., n_basis) coefficients on a u
     T = _table_matrix(k, nb, coefficients.dtype, coefficients.device)    # one matmul forward, one back: it runs every step
     return (coefficients.reshape(-1, nb) @ T).view(*coefficients.shape[:-1], nb + k, k + 1)
 
-# %% ../nbs/01_bsplines.ipynb #b7a31c02
+# %% ../nbs/A3_cpu_kernels.ipynb #b7a31c02
 def local_power_matrices(grid:Tensor,     # knots, (n_knots,) or (..., n_knots), non-decreasing
                          spline_order:int, # order k
                         )->Tensor:        # (..., n_knots - 1, k+1, k+1): A[..., j, r, m]
@@ -331,7 +327,7 @@ def poly_table(grid:Tensor,         # knots, (n_knots,) or (..., n_knots), any s
     A = local_power_matrices(grid, k).to(coefficients.dtype)
     return (windows.unsqueeze(-2) @ A).squeeze(-2)                                      # (..., J, 1, k+1) @ (..., J, k+1, k+1)
 
-# %% ../nbs/01_bsplines.ipynb #104c6e09
+# %% ../nbs/A3_cpu_kernels.ipynb #104c6e09
 def knot_params(grid:Tensor,  # sorted knots, (n_knots,) shared or (channels, n_knots)
                 channels:int,
                )->tuple[Tensor, Tensor]: # knots (channels, n_knots), inverse widths (channels, n_knots - 1), 0 on empty intervals
@@ -339,4 +335,3 @@ def knot_params(grid:Tensor,  # sorted knots, (n_knots,) shared or (channels, n_
     knots = grid.expand(channels, grid.shape[-1]).contiguous()
     w = knots.diff(dim=-1)
     return knots, torch.where(w > 0, 1 / torch.where(w > 0, w, 1), 0).contiguous()
-

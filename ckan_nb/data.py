@@ -255,7 +255,7 @@ class DataLoaders:
                 f"of {self.in_channels}x{self.image_size}x{self.image_size}, {self.num_classes} classes, batch_size {self.train.batch_size})")
 
 # %% ../nbs/06_data.ipynb #8c9ca5ee
-_check_int = check_int                     # the one integer check (chapter 01b)
+_check_int = check_int                     # the one integer check (appendix A0)
 
 def _loader(ds, batch_size, shuffle, num_workers, pin_memory, seed):
     # Workers are not persistent: each epoch's workers are seeded from the loader's generator, so a run resumed from a

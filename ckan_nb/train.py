@@ -26,7 +26,7 @@ __all__ = ['SCHEDULERS', 'lr_factor', 'NonFiniteLossError', 'distributed_env', '
            'format_epoch', 'main']
 
 # %% ../nbs/07_trainer.ipynb #905cbd0a
-from .spline_module import is_spline_module as is_spline_module, spline_modules, spline_smoothness   # chapter 01b: by their shape
+from .spline_module import is_spline_module as is_spline_module, spline_modules, spline_smoothness   # appendix A0: by their shape
 
 # %% ../nbs/07_trainer.ipynb #7a795749
 SCHEDULERS = ('step', 'cosine', None)
@@ -87,7 +87,7 @@ def _check_real(name, value, low=None, low_ok=True, none_ok=False):
                          f"{' or None' if none_ok else ''}, got {value!r}")
     return float(value)
 
-_check_int = check_int                     # the one integer check (chapter 01b)
+_check_int = check_int                     # the one integer check (appendix A0)
 
 # %% ../nbs/07_trainer.ipynb #e7ab9f53
 class GroupOptimizer:
