@@ -24,6 +24,18 @@ Protocol 2 (the same for every model; what changed from protocol 1 is marked *):
 - timing (phase `timing`, on a quiet machine): seconds per epoch and inference time per image at batch 256 and batch 1,
   in one process: 5 rounds interleaved over all models, each the median of 10 timed steps; the median over rounds.
 
+Analysis, fixed before any final run was trained (chapter 09 computes it from the records):
+- paired statistics: for a CKAN and a CNN twin of its size, the per-seed differences in test accuracy (the same seeds,
+  hence the same batches), their mean and a 95% t-interval over the paired seeds; "beats" means the interval's lower
+  end is above 0, "within noise" that it contains 0;
+- planned comparisons: at each size, the CKAN (of the two kinds) with the higher mean validation accuracy over its
+  seeds, against each of the three CNN twins of that size -- 6 comparisons; a Bonferroni-adjusted interval (99.17%) is
+  shown beside each;
+- everything else is exploratory and labelled so: the other CKAN against the twins, each ablation against its parent,
+  the 20-epoch arm against the 10-epoch runs, and protocol 1 against protocol 2;
+- reproduction gate: the 7K ReLU twin (Bodner et al.'s "CNN (Medium, but with more convs)", 89.56% published, one
+  run) must reach a mean of at least 89.3% before the comparisons are read.
+
 Each finished run writes `<arm>-<setting>-s<seed>.json` and `.pt` into benchmarks/results/fashion_mnist_study_v2/ and
 is skipped when found there. Protocol 1's records are kept, read-only, in benchmarks/results/fashion_mnist_study_v1/.
 """
