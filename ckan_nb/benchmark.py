@@ -19,8 +19,10 @@ from .kan import KANLinear
 from .conv import KANConv1d, KANConv2d, KANConv3d
 
 # %% auto #0
-__all__ = ['STUDY_FAMILIES', 'measure_inference_time', 'count_multiply_adds', 'evaluate_ckan_performance', 'format_table',
-           'plot_results', 'save_results', 'main', 'load_study', 'summarize_study', 'study_by_size']
+__all__ = ['STUDY_LADDER', 'STUDY_FAMILIES', 'CKAN_FAMILIES', 'TWIN_FAMILIES', 'measure_inference_time', 'count_multiply_adds',
+           'evaluate_ckan_performance', 'format_table', 'plot_results', 'save_results', 'main', 'load_study',
+           'summarize_study', 'ladder_choice', 'summarize_arms', 't_quantile', 'paired_difference', 'planned_ckans',
+           'study_comparisons', 'timing_ratio', 'target_status', 'plot_forest']
 
 # %% ../nbs/09_benchmark.ipynb #f20a2fd4
 def _check_models(models)->list:
@@ -287,17 +289,35 @@ def main(argv:list|None=None,                    # arguments without the program
 if __name__ == '__main__' and '__file__' in globals(): main()    # `python -m ckan_nb.benchmark`; not in a notebook
 
 # %% ../nbs/09_benchmark.ipynb #9e12cfe7
-def load_study(source=None)->dict: # {'tune': [...], 'final': [...], 'timing': [...]}: the run records, in file-name order
-    "Run records of a study: a folder written by `benchmarks/fashion_mnist_study.py`, a bundle of one, or (None) the packaged Fashion-MNIST study."
-    source = Path(source) if source is not None else Path(str(importlib.resources.files('ckan_nb') / 'results' / 'fashion_mnist_study.json'))
-    if source.is_file(): return json.loads(source.read_text())
-    if not source.is_dir(): raise FileNotFoundError(f"no study folder or bundle at {source}")
-    study = {phase: [json.loads(p.read_text()) for p in sorted(source.glob(f'{phase}-*.json'))] for phase in ('tune', 'final', 'timing')}
-    if not any(study.values()): raise FileNotFoundError(f"{source} holds no tune-, final- or timing- run files")
-    return study
-
+STUDY_LADDER = (2.5e-3, 5e-3, 1e-2, 2e-2)   # protocol 2's learning rates, x2 apart (extended at an end, see the study script)
 STUDY_FAMILIES = ('kan_conv', 'conv_spline', 'cnn_relu', 'cnn_silu', 'cnn_prelu')   # the order of a size's rows
+CKAN_FAMILIES, TWIN_FAMILIES = STUDY_FAMILIES[:2], STUDY_FAMILIES[2:]
 
+def _study_bundle()->Path: return Path(str(importlib.resources.files('ckan_nb') / 'results' / 'fashion_mnist_study.json'))
+
+def load_study(source=None,       # a folder of run files, a bundle (.json), or None: the bundle packaged with the library
+               protocol:int=2,    # which protocol to read from a bundle that holds both (1 or 2)
+              )->dict:            # protocol 2: {'protocol': 2, 'runs': [...], 'timing': [...]}; 1: {'protocol': 1, 'tune', 'final', 'timing'}
+    "Run records of a study, in file-name order: a folder written by `benchmarks/fashion_mnist_study.py`, or a bundle of them."
+    if protocol not in (1, 2): raise ValueError(f"protocol must be 1 or 2, got {protocol!r}")
+    source = Path(source) if source is not None else _study_bundle()
+    if source.is_file():
+        data = json.loads(source.read_text())
+        if 'v1' in data or 'v2' in data:
+            if f'v{protocol}' not in data: raise ValueError(f"{source} holds no protocol-{protocol} records")
+            data = data[f'v{protocol}']
+    elif source.is_dir():
+        files = sorted(source.glob('*.json'))
+        if any(p.name.startswith('tune-') for p in files):        # protocol 1: tune-, final- and timing- files
+            data = {ph: [json.loads(p.read_text()) for p in files if p.name.startswith(f'{ph}-')] for ph in ('tune', 'final', 'timing')}
+        else: data = dict(runs=[json.loads(p.read_text()) for p in files if not p.name.startswith('timing-')],
+                          timing=[json.loads(p.read_text()) for p in files if p.name.startswith('timing-')])
+        if not any(data.values()): raise FileNotFoundError(f"{source} holds no run files")
+    else: raise FileNotFoundError(f"no study folder or bundle at {source}")
+    return dict(data, protocol=2 if 'runs' in data else 1)
+
+
+# %% ../nbs/09_benchmark.ipynb #c09b0102
 def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) per model with final runs, by size, then `STUDY_FAMILIES`
     "One row per model: chosen setting, test accuracy mean and std over seeds, validation curve, timings and multiply-adds."
     rows = []
@@ -322,23 +342,135 @@ def summarize_study(study:dict, input_shape=(1, 28, 28))->list: # a row (dict) p
     fam = lambda f: STUDY_FAMILIES.index(f) if f in STUDY_FAMILIES else len(STUDY_FAMILIES)
     return sorted(rows, key=lambda r: (smallest[r['size']], fam(r['family'])))
 
+
 # %% ../nbs/09_benchmark.ipynb #1ac79b3f
-def study_by_size(rows:list, # rows of `summarize_study`
-                 )->list:    # a dict per size: 'kan_conv', 'conv_spline', 'best_cnn' rows, each CKAN's margin and epoch-time ratio
-    "Per size: each kind of CKAN against the most accurate CNN twin (margin in accuracy) and the ReLU twin (ratio of epoch times)."
-    out = []
+def ladder_choice(ladder:dict)->float: # {lr: validation accuracy}
+    "The learning rate with the best validation accuracy; ties go to the smaller learning rate."
+    if not ladder: raise ValueError("ladder must hold at least one learning rate")
+    return max(ladder, key=lambda lr: (ladder[lr], -lr))
+
+def _mean_std(v): return (statistics.mean(v) if v else float('nan'), statistics.stdev(v) if len(v) > 1 else float('nan'))
+
+def summarize_arms(study:dict,               # `load_study(..., protocol=2)`
+                   input_shape=(1, 28, 28),  # one image, for the multiply-adds
+                  )->list:                   # a row (dict) per arm, in the order of their first record
+    "One row per arm of a protocol-2 study: the ladder and chosen setting, per-seed test and validation accuracy, mean and std, curves, timings."
+    if study.get('protocol') != 2: raise ValueError("summarize_arms reads a protocol-2 study; summarize_study reads protocol 1")
+    timing, rows = {t['arm']: t for t in study['timing']}, []
+    for arm in dict.fromkeys(r['arm'] for r in study['runs']):
+        rs = sorted((r for r in study['runs'] if r['arm'] == arm), key=lambda r: (r['lr'], r['seed']))
+        first = rs[0]
+        ladder = {r['lr']: r['final_valid_acc'] for r in rs if r['seed'] == 0} if first['role'] == 'main' else {}
+        lr = ladder_choice(ladder) if ladder else first['lr']
+        runs = [r for r in rs if r['lr'] == lr]
+        on_edge = bool(ladder) and lr in (min(ladder), max(ladder))
+        test, valid = ({r['seed']: r[k] for r in runs} for k in ('test_accuracy', 'final_valid_acc'))
+        (tm, ts), (vm, _), t = _mean_std(list(test.values())), _mean_std(list(valid.values())), timing.get(arm, {})
+        model = build_model(first['model'], width=first['width'], **first.get('model_args', {}))
+        rows.append(dict(arm=arm, role=first['role'], parent=first['parent'], family=first['family'], kind=first['kind'],
+                         size=first['size'], model=first['model'], model_args=first.get('model_args', {}), width=first['width'],
+                         parameters=first['parameters'], lr=lr, spline_lr=runs[0]['spline_lr'], grid_update=first['grid_update'],
+                         ladder=ladder, extended=sorted(l for l in ladder if not any(math.isclose(l, s) for s in STUDY_LADDER)),
+                         ladder_done=bool(ladder) and not on_edge and all(any(math.isclose(l, s) for l in ladder) for s in STUDY_LADDER),
+                         seeds=sorted(test), test=test, valid=valid, test_mean=tm, test_std=ts, valid_mean=vm,
+                         valid_curve=[statistics.mean(v) for v in zip(*([h['valid_acc'] for h in r['history']] for r in runs))],
+                         epochs=first['epochs'], train_images=first['train_images'],
+                         multiply_adds=count_multiply_adds(model, tuple(input_shape)), timing=t or None,
+                         seconds_per_epoch=t.get('seconds_per_epoch'), inference_ms_b256=t.get('inference_ms_per_image_b256'),
+                         inference_ms_b1=t.get('inference_ms_per_image_b1'), cpu=t.get('cpu_flags') or first.get('cpu_flags')))
+    return rows
+
+
+# %% ../nbs/09_benchmark.ipynb #c09b0104
+def t_quantile(p:float, df:int)->float:
+    "The p-quantile of Student's t distribution with `df` degrees of freedom (SciPy's)."
+    from scipy.stats import t            # SciPy comes with scikit-learn, a requirement; imported here, where it is needed
+    return float(t.ppf(p, df))
+
+def paired_difference(a:dict,            # seed -> accuracy of model A
+                      b:dict,            # seed -> accuracy of model B (the same seeds: the same batches)
+                      level:float=0.95,  # confidence level of the interval
+                     )->dict:            # seeds, diffs, n, mean, sd, lo, hi, level, verdict
+    "A - B on the seeds both have: per-seed differences, their mean and the t-interval over the pairs."
+    if not 0 < level < 1: raise ValueError(f"level must be in (0, 1), got {level!r}")
+    seeds = sorted(set(a) & set(b))
+    d = [a[s] - b[s] for s in seeds]
+    mean, sd = _mean_std(d)
+    half = t_quantile((1 + level) / 2, len(d) - 1) * sd / math.sqrt(len(d)) if len(d) > 1 else float('nan')
+    lo, hi = mean - half, mean + half
+    verdict = 'beats' if lo > 0 else 'below' if hi < 0 else 'within noise' if len(d) > 1 else 'one seed'
+    return dict(seeds=seeds, diffs=d, n=len(d), mean=mean, sd=sd, lo=lo, hi=hi, level=level, verdict=verdict)
+
+
+# %% ../nbs/09_benchmark.ipynb #c09b0107
+def planned_ckans(rows:list)->dict: # size -> arm of the planned CKAN
+    "Per size, the main CKAN arm with the higher mean validation accuracy over its seeds: the one the planned comparisons test."
+    out = {}
     for size in dict.fromkeys(r['size'] for r in rows):
-        rs = [r for r in rows if r['size'] == size]
-        cnns = [r for r in rs if r['family'].startswith('cnn')]
-        best = max(cnns, key=lambda r: r['test_mean'], default=None)
-        relu = next((r for r in cnns if r['family'] == 'cnn_relu'), None)
-        entry = dict(size=size, best_cnn=best)
-        for fam in ('kan_conv', 'conv_spline'):
-            r = next((r for r in rs if r['family'] == fam), None)
-            if r is None: continue
-            entry[fam] = r
-            if best: entry[f'{fam}_margin'] = r['test_mean'] - best['test_mean']
-            if relu and r['seconds_per_epoch'] and relu['seconds_per_epoch']: entry[f'{fam}_time_ratio'] = r['seconds_per_epoch'] / relu['seconds_per_epoch']
-        out.append(entry)
+        ckans = [r for r in rows if r['size'] == size and r['role'] == 'main' and r['family'] in CKAN_FAMILIES]
+        if ckans: out[size] = max(ckans, key=lambda r: r['valid_mean'])['arm']
     return out
+
+def study_comparisons(rows:list,        # `summarize_arms` rows
+                      level:float=0.95,
+                     )->list:           # a dict per comparison: a, b (arms), size, group, planned, and `paired_difference`'s fields
+    "Every paired comparison of the study: each CKAN against each twin of its size, each ablation against its parent, the 20-epoch arms."
+    by, planned, out = {r['arm']: r for r in rows}, planned_ckans(rows), []
+    n_planned = sum(1 for r in rows if r['role'] == 'main' and r['family'] in TWIN_FAMILIES and r['size'] in planned)
+    def add(a, b, group, is_planned=False):
+        c = dict(a=a['arm'], b=b['arm'], size=a['size'], group=group, planned=is_planned, **paired_difference(a['test'], b['test'], level))
+        if is_planned and n_planned > 1:            # Bonferroni: the same pairs at level 1 - (1 - level) / n_planned
+            adj = paired_difference(a['test'], b['test'], 1 - (1 - level) / n_planned)
+            c.update(adjusted_level=adj['level'], adjusted_lo=adj['lo'], adjusted_hi=adj['hi'])
+        out.append(c)
+    mains = [r for r in rows if r['role'] == 'main']
+    for a in (r for r in mains if r['family'] in CKAN_FAMILIES):
+        for b in (r for r in mains if r['family'] in TWIN_FAMILIES and r['size'] == a['size']):
+            add(a, b, 'CKAN vs twin', planned.get(a['size']) == a['arm'])
+    for a in (r for r in rows if r['role'] == 'ablation' and r['parent'] in by): add(a, by[a['parent']], 'ablation')
+    longs = [r for r in rows if r['role'] == 'long']
+    for a in longs:
+        if a['parent'] in by: add(a, by[a['parent']], f"{a['epochs']} vs {by[a['parent']]['epochs']} epochs")
+    for a in (r for r in longs if r['family'] in CKAN_FAMILIES):
+        for b in (r for r in longs if r['family'] in TWIN_FAMILIES and r['size'] == a['size']): add(a, b, f"CKAN vs twin, {a['epochs']} epochs")
+    return out
+
+
+# %% ../nbs/09_benchmark.ipynb #c09b0110
+def timing_ratio(a:dict,          # a timing record of `benchmarks/fashion_mnist_study.py --phase timing`
+                 b:dict,          # another, from the same process
+                 key:str='step',  # 'step' (a training step), 'b256' or 'b1' (inference)
+                )->dict:          # ratio (of the medians), lo, hi (the smallest and largest per-round ratio), rounds
+    "A's time over B's: the ratio of the medians, and its noise as the range of the ratios of the interleaved rounds."
+    ra, rb = a['rounds_ms'][key], b['rounds_ms'][key]
+    if len(ra) != len(rb) or not ra: raise ValueError(f"the records must have the same number of rounds, got {len(ra)} and {len(rb)}")
+    per_round = [x / y for x, y in zip(ra, rb)]
+    return dict(ratio=statistics.median(ra) / statistics.median(rb), lo=min(per_round), hi=max(per_round), rounds=len(ra))
+
+def target_status(r:dict, target:float)->str: # r: a `timing_ratio`
+    "'met', 'missed', or 'undecided' when the rounds' noise spans the target (a ratio at most `target` is the goal)."
+    return 'met' if r['hi'] <= target else 'missed' if r['lo'] > target else 'undecided'
+
+
+# %% ../nbs/09_benchmark.ipynb #c09b0112
+def plot_forest(comparisons:list,        # dicts with a, b, mean, lo, hi (fractions), e.g. from `study_comparisons`
+                label=None,              # comparison -> row label (default: 'a - b')
+                title:str='',
+               )->plt.Figure:
+    "A forest plot: one row per comparison, its mean paired difference (points of accuracy) and interval; planned rows in bold."
+    label = label or (lambda c: f"{c['a']} - {c['b']}")
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(comparisons) + 1.1))
+    for i, c in enumerate(reversed(comparisons)):
+        color = 'C0' if c['lo'] > 0 else 'C3' if c['hi'] < 0 else '0.35'
+        ax.errorbar(100 * c['mean'], i, xerr=[[100 * (c['mean'] - c['lo'])], [100 * (c['hi'] - c['mean'])]],
+                    fmt='o', color=color, capsize=3, ms=5)
+        if 'adjusted_lo' in c: ax.plot([100 * c['adjusted_lo'], 100 * c['adjusted_hi']], [i, i], color=color, lw=0.8, alpha=0.5)
+    ax.axvline(0, color='k', lw=0.8)
+    ax.set_yticks(range(len(comparisons)))
+    ax.set_yticklabels([label(c) for c in reversed(comparisons)], fontsize=8)
+    for t, c in zip(ax.get_yticklabels(), reversed(comparisons)): t.set_fontweight('bold' if c.get('planned') else 'normal')
+    ax.set_xlabel('difference in test accuracy (points), paired by seed, with its 95% interval')
+    ax.set_title(title, fontsize=9); ax.grid(axis='x', alpha=0.3)
+    fig.tight_layout()
+    return fig
 

@@ -125,10 +125,19 @@ check('benchmark.main', lambda: benchmark.main(['--dataset', 'digits', '--models
                                                '--inference-repeats', '1', '--root', str(out / 'data'), '--download', '--out', str(out / 'cli'),
                                                '--no-progress']))
 def _study():
-    study = benchmark.load_study()                                   # the Fashion-MNIST study, packaged with the library
-    rows = benchmark.summarize_study(study); assert rows and all(r['family'] in benchmark.STUDY_FAMILIES for r in rows)
-    by_size = benchmark.study_by_size(rows); assert by_size[0]['size'] == '7k' and 'conv_spline' in by_size[0], by_size[0].keys()
-check('benchmark.load_study', _study); done.update({'benchmark.summarize_study', 'benchmark.study_by_size', 'benchmark.STUDY_FAMILIES'})
+    study = benchmark.load_study()                                   # the Fashion-MNIST study (protocol 2), packaged with the library
+    rows = benchmark.summarize_arms(study); assert rows and all(r['family'] in benchmark.STUDY_FAMILIES for r in rows)
+    assert benchmark.ladder_choice(rows[0]['ladder'] or {rows[0]['lr']: 1.0}) in (rows[0]['ladder'] or {rows[0]['lr']: 1.0})
+    comps = benchmark.study_comparisons(rows); planned = benchmark.planned_ckans(rows)
+    assert all(c['group'] for c in comps) and set(planned) <= {r['size'] for r in rows}
+    old = benchmark.summarize_study(benchmark.load_study(protocol=1)); assert old[0]['size'] == '7k', old[0]
+    d = benchmark.paired_difference({0: 0.9, 1: 0.92}, {0: 0.88, 1: 0.89}); assert d['verdict'] == 'beats' and 2.5 < benchmark.t_quantile(0.975, 4) < 2.8
+    t = benchmark.timing_ratio(dict(rounds_ms=dict(step=[2., 2.2])), dict(rounds_ms=dict(step=[1., 1.]))); assert benchmark.target_status(t, 3) == 'met'
+    plt.close(benchmark.plot_forest([dict(a='a', b='b', mean=0.01, lo=0.0, hi=0.02)]))
+check('benchmark.load_study', _study)
+done.update({f'benchmark.{n}' for n in ('summarize_study', 'summarize_arms', 'ladder_choice', 'study_comparisons', 'planned_ckans', 'paired_difference',
+                                        't_quantile', 'timing_ratio', 'target_status', 'plot_forest', 'STUDY_FAMILIES', 'STUDY_LADDER',
+                                        'CKAN_FAMILIES', 'TWIN_FAMILIES')})
 check('benchmark.count_multiply_adds', lambda: benchmark.count_multiply_adds(nn.Conv2d(1, 2, 3), (1, 5, 5)) == 2 * 9 * 9 or 1 / 0)
 
 for mod, prefix in ((interpret, 'interpret'), (grids, 'grids'), (benchmark, 'benchmark')):
