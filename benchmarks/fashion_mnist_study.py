@@ -55,8 +55,9 @@ FAMILIES = {  # family -> (registry model, kind shown in tables)
     'cnn_silu':    ('cnn_small_silu', 'CNN, SiLU'),
     'cnn_prelu':   ('cnn_small_prelu', 'CNN, PReLU'),
 }
-CKAN_FAMILIES, TWIN_FAMILIES = ('kan_conv', 'conv_spline'), ('cnn_relu', 'cnn_silu', 'cnn_prelu')
-LADDER, STEP = (2.5e-3, 5e-3, 1e-2, 2e-2), 2.0        # learning rates, x2 apart; extended by x2 at an end
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))       # the checkout's ckan_nb, also when it is not installed
+from ckan_nb.benchmark import STUDY_LADDER as LADDER, CKAN_FAMILIES, TWIN_FAMILIES   # one definition, read by chapter 09 too
+STEP = 2.0                                             # the ladder's rungs are x2 apart; extended by x2 at an end
 BATCH, EPOCHS, LONG_EPOCHS, SPLIT_SEED = 128, 10, 20, 0
 SCHEDULE = dict(scheduler='cosine', gamma=0.01)        # step_size = the run's epochs
 ABLATIONS = {  # 7K ablations: parent family -> {suffix: (what it changes, model arguments, spline_lr / lr, GridUpdate)}
