@@ -11,9 +11,10 @@ from torch import Tensor
 from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params, poly_table, knot_params
 from .spline_module import SplineModule, choose_backend, check_int, BACKENDS as BACKENDS   # BACKENDS: importable from here too
 from .triton_kernels import spline_activation_triton
+from .bases import BSplineBasis, basis_channels
 
 # %% auto #0
-__all__ = ['spline_activation', 'SplineActivation', 'SplineActivation1D']
+__all__ = ['spline_activation', 'SplineActivation', 'SplineActivation1D', 'basis_activation']
 
 # %% ../nbs/02_spline_activation.ipynb #90d2fee2
 def _dense_spline(x, grid, coefficients, spline_order):
@@ -119,10 +120,13 @@ class SplineActivation(SplineModule):
                  base_activation:str|None='silu', # residual base branch: 'silu' (scaled per channel) or None
                  spline_init_scale:float=0.1,  # standard deviation of the initial coefficients
                  backend:str='auto',           # 'auto', 'kernel', 'triton', 'torch' or 'dense' (see `spline_activation`)
+                 basis:str='bspline',          # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
+                 degree:int|None=None,         # polynomial bases: highest degree (default 3)
+                 input_map:str|None=None,      # polynomial bases: 'tanh' (default) or 'range'
                  device=None, dtype=None):
         check_int('num_channels', num_channels)
         super().__init__((num_channels,), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
-                         inputs=torch.arange(num_channels), device=device, dtype=dtype)
+                         inputs=torch.arange(num_channels), basis=basis, degree=degree, input_map=input_map, device=device, dtype=dtype)
         self.num_channels = num_channels
         self.reset_parameters()
 
@@ -130,6 +134,7 @@ class SplineActivation(SplineModule):
         with torch.no_grad():
             nn.init.normal_(self.coefficients, std=self.spline_init_scale)
             if self.base_scale is not None: self.base_scale.fill_(1.)
+        self.reset_basis_parameters(1)             # Gram's recurrence weights (no draw for the other bases)
 
     def _kernel_status(self)->str: return _kernel_ready()
 
@@ -140,6 +145,7 @@ class SplineActivation(SplineModule):
 
     def forward(self, x:Tensor)->Tensor: # same shape as x
         self._check_input(x)
+        if not isinstance(self.basis, BSplineBasis): return basis_activation(x, self.basis, self.grid, self.coefficients, self.basis_params, self.base_scale)
         path, uniform = self._backend_for(x)
         return _spline_activation_path(path, x, self.grid, self.coefficients, self.spline_order, self.base_scale, uniform)
 
@@ -149,7 +155,12 @@ class SplineActivation(SplineModule):
 # %% ../nbs/02_spline_activation.ipynb #c63ac675
 class SplineActivation1D(SplineActivation):
     "Learnable activation per feature for inputs (batch, features): the `SplineActivation` of fully connected layers."
-    def __init__(self, num_features:int, grid_size:int=5, spline_order:int=3, grid_range=(-2., 2.), **kwargs):
+    def __init__(self, num_features:int, grid_size:int=5, spline_order:int=3,
+                 grid_range=None, # None: (-2, 2), or (-1, 1) for a polynomial basis under input_map='tanh' (where it does not apply)
+                 **kwargs):
+        if grid_range is None:
+            tanh = kwargs.get('basis', 'bspline') in ('gram', 'legendre', 'chebyshev') and kwargs.get('input_map') in (None, 'tanh')
+            grid_range = (-1., 1.) if tanh else (-2., 2.)
         super().__init__(num_features, grid_size, spline_order, grid_range, **kwargs)
 
     @property
@@ -159,3 +170,16 @@ class SplineActivation1D(SplineActivation):
         self._check_dtype(x)
         if x.dim() != 2 or x.shape[1] != self.num_channels:
             raise ValueError(f"SplineActivation1D expected input of shape (batch, {self.num_channels}), got {tuple(x.shape)}")
+
+# %% ../nbs/02_spline_activation.ipynb #a2bas001
+def basis_activation(x:Tensor,              # (batch, channels, *spatial)
+                     basis, grid:Tensor,     # a basis of chapter 04b and its grid, (m,) shared or (channels, m)
+                     coefficients:Tensor,    # (channels, n_basis)
+                     params:Tensor|None=None,# the basis's own parameters (Gram), else None
+                     base_scale:Tensor|None=None, # (channels,) scale of the SiLU branch; None: no base branch
+                    )->Tensor:               # same shape as x
+    "Per-channel learnable activation $s_c\\,\\mathrm{SiLU}(x) + \\sum_b c_{c,b} B_b(x)$ for any basis, in PyTorch (no fused kernel)."
+    C, lead = coefficients.shape[0], [1] * (x.dim() - 2)
+    e = basis_channels(x, basis, grid.to(x.dtype), params).unflatten(1, (C, -1))   # (batch, channels, n_basis, *spatial)
+    y = (e * coefficients.to(x.dtype).view(1, C, -1, *lead)).sum(2)
+    return y if base_scale is None else y + base_scale.view(1, C, *lead) * F.silu(x)

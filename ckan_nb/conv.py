@@ -12,6 +12,7 @@ from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, knot_params
 from .spline_module import SplineModule, check_int
 from .activations import SplineActivation
+from .bases import BSplineBasis, expansion_convolution
 from fastcore.basics import patch
 
 # %% auto #0
@@ -48,6 +49,14 @@ def _check_image_input(module, x, in_channels):
         raise ValueError(f"{type(module).__name__} expected a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}; convert it first, e.g. x.float()")
     if x.dim() != 4 or x.shape[1] != in_channels:
         raise ValueError(f"{type(module).__name__} expected input of shape (batch, {in_channels}, height, width), got {tuple(x.shape)}")
+
+_NORMS = {'batch': (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), 'instance': (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)}
+
+def _make_norm(norm, nd, channels, device, dtype):
+    "A KAN convolution's optional output normalisation: None, or an affine BatchNorm / InstanceNorm over `nd` dimensions."
+    if norm is None: return None
+    if norm not in _NORMS: raise ValueError(f"norm must be None, 'batch' or 'instance', got {norm!r}")
+    return _NORMS[norm][nd - 1](channels, affine=True, device=device, dtype=dtype)
 
 # %% ../nbs/04_conv.ipynb #1ef2406a
 class ConvKANLayer(nn.Module):
@@ -113,16 +122,21 @@ class _KANConvNd(SplineModule):
                  base_activation:str|None='silu', # base branch: a convolution of SiLU(x), or None
                  spline_init_scale:float=0.1, bias:bool=False,
                  backend:str='auto',               # 'auto', 'kernel', 'triton', 'torch' or 'dense' (as `SplineActivation`)
+                 basis:str='bspline',              # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
+                 degree:int|None=None,             # polynomial bases: highest degree (default 3)
+                 input_map:str|None=None,          # polynomial bases: 'tanh' (default) or 'range'
+                 norm:str|None=None,               # None, 'batch' or 'instance': a normalisation of the output (see below)
                  device=None, dtype=None):
         nd = self._nd
         ks, st, dl, pads = _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd, dilation, groups, padding_mode)
         I = in_channels // groups
         inputs = (torch.arange(out_channels) // (out_channels // groups) * I).view(-1, 1) + torch.arange(I)
         super().__init__((out_channels, I, *ks), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
-                         inputs=inputs.view(out_channels, I, *[1] * nd), device=device, dtype=dtype)
+                         inputs=inputs.view(out_channels, I, *[1] * nd), basis=basis, degree=degree, input_map=input_map, device=device, dtype=dtype)
         self.in_channels, self.out_channels, self.kernel_size, self.stride, self.dilation = in_channels, out_channels, ks, st, dl
         self.padding, self.padding_mode, self.groups, self._pads = padding, padding_mode, groups, pads
         self.bias = nn.Parameter(torch.empty(out_channels, device=device, dtype=self.grid.dtype)) if bias else None
+        self.norm, self._norm_name = _make_norm(norm, nd, out_channels, device, self.grid.dtype), norm
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -131,6 +145,8 @@ class _KANConvNd(SplineModule):
             nn.init.normal_(self.coefficients, std=self.spline_init_scale / math.sqrt(fan_in))
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Conv2d
             if self.bias is not None: nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        self.reset_basis_parameters(fan_in)      # Gram's recurrence weights, as KAGN draws them (no draw for the other bases)
+        if self.norm is not None: self.norm.reset_parameters()
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
         self._check_input(x)
@@ -140,7 +156,7 @@ class _KANConvNd(SplineModule):
         y = self._kan_conv(x, weight.flatten(1, 2), padding)                 # weights (out, in/groups * (n_basis + base), *kernel)
         if any(crop): y = y[(..., *[slice(c, None) for c in crop])]
         if self.bias is not None: y = y + self.bias.view(1, -1, *[1] * self._nd)
-        return y
+        return y if self.norm is None else self.norm(y)
 
 # %% ../nbs/04_conv.ipynb #29d2c076
 @patch
@@ -161,6 +177,8 @@ def _kan_conv(self:_KANConvNd, x, weight, padding):
     "One convolution of the expansion of x (padded by `_pad`) -- basis, and SiLU if there is a base branch."
     path, uniform = self._backend_for(x)
     base = self.base_weight is not None
+    if not isinstance(self.basis, BSplineBasis):                       # any other basis: the same convolution over its expansion
+        return expansion_convolution(x, weight, self.basis, self.grid.to(x.dtype), self.basis_params, base, self.stride, padding, self.dilation, self.groups)
     if path == 'triton':                                               # the GPU expansion (appendix A2)
         return _BasisConvolution.apply(x, *uniform, weight, self.spline_order, self.num_basis, base, self.stride, padding,
                                        self.dilation, self.groups, 'triton')
@@ -185,16 +203,16 @@ def extra_repr(self:_KANConvNd):
     if self.dilation != (1,) * self._nd: s += f", dilation={self.dilation}"
     if self.groups != 1: s += f", groups={self.groups}"
     if self.padding_mode != 'zeros': s += f", padding_mode={self.padding_mode!r}"
-    return s + f", {self._grid_repr()}, bias={self.bias is not None}"
+    return s + f", {self._grid_repr()}, bias={self.bias is not None}" + (f", norm={self._norm_name!r}" if self.norm is not None else '')
 
 class KANConv1d(_KANConvNd):
-    "KAN convolution over (batch, channels, length): a learnable B-spline function on every edge and kernel tap."
+    "KAN convolution over (batch, channels, length): a learnable B-spline (or other `basis`) function on every edge and kernel tap."
     _nd = 1
 
 class KANConv2d(_KANConvNd):
-    "KAN convolution over (batch, channels, height, width): a learnable B-spline function on every edge and kernel tap."
+    "KAN convolution over (batch, channels, height, width): a learnable B-spline (or other `basis`) function on every edge and kernel tap."
     _nd = 2
 
 class KANConv3d(_KANConvNd):
-    "KAN convolution over (batch, channels, depth, height, width): a learnable B-spline function on every edge and kernel tap."
+    "KAN convolution over (batch, channels, depth, height, width): a learnable B-spline (or other `basis`) function on every edge and kernel tap."
     _nd = 3

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
 from .spline_module import SplineModule, check_int
+from .bases import BSplineBasis, make_basis, expand
 from fastcore.basics import patch
 
 # %% auto #0
@@ -29,10 +30,13 @@ class KANLinear(SplineModule):
                  spline_init_scale:float=0.1,     # initial coefficients ~ N(0, spline_init_scale**2 / in_features)
                  bias:bool=False,                 # add a learnable bias per output
                  backend:str='auto',              # 'auto'/'torch': uniform fast path; 'dense': Cox-de Boor; 'kernel'/'triton': the fast path too
+                 basis:str='bspline',             # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
+                 degree:int|None=None,            # polynomial bases: highest degree (default 3)
+                 input_map:str|None=None,         # polynomial bases: 'tanh' (default) or 'range'
                  device=None, dtype=None):
         check_int('in_features', in_features); check_int('out_features', out_features)
         super().__init__((out_features, in_features), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
-                         inputs=torch.arange(in_features), device=device, dtype=dtype)
+                         inputs=torch.arange(in_features), basis=basis, degree=degree, input_map=input_map, device=device, dtype=dtype)
         if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (in_features,):
             raise ValueError(f"grid_range must be (low, high) or a tensor of shape ({in_features}, 2), got shape {tuple(torch.as_tensor(grid_range).shape)}")
         self.in_features, self.out_features = in_features, out_features
@@ -45,6 +49,7 @@ class KANLinear(SplineModule):
             nn.init.normal_(self.coefficients, std=self.spline_init_scale * bound)
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Linear
             if self.bias is not None: nn.init.uniform_(self.bias, -bound, bound)
+        self.reset_basis_parameters(self.in_features)   # Gram's recurrence weights (no draw for the other bases)
 
     def forward(self, x:Tensor)->Tensor: # (..., out_features)
         "Apply the layer to x (..., in_features)."
@@ -62,6 +67,7 @@ def spline_basis(self:KANLinear, x:Tensor)->Tensor: # (batch, in_features, n_bas
     "B-spline basis of every input element, x (batch, in_features): the uniform fast path when the grid and `backend` allow it."
     if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (self.in_features,):
         raise ValueError(f"grid must have shape (n_knots,) or ({self.in_features}, n_knots), got {tuple(self.grid.shape)}")
+    if not isinstance(self.basis, BSplineBasis): return expand(self.basis, x, self.grid.to(x.dtype), self.basis_params)   # chapter 04b
     if self._backend_for(x)[0] != 'dense': return uniform_bspline_basis(x, self.grid, self.spline_order)
     return bspline_basis(x, self.grid, self.spline_order, check=False)
 
@@ -79,7 +85,10 @@ def extra_repr(self:KANLinear):
 # %% ../nbs/03_kan_linear.ipynb #155c6f79
 def kan_linear_num_params(in_features:int, out_features:int, grid_size:int=5, spline_order:int=3,
                           base_activation:str|None='silu', # None: no base weights
-                          bias:bool=False)->int:
+                          bias:bool=False,
+                          basis:str='bspline', degree:int|None=None, # another basis (chapter 04b): its functions, and its own parameters
+                         )->int:
     "Number of learnable parameters of `KANLinear(in_features, out_features, grid_size, spline_order, ...)`."
-    edges = out_features * in_features
-    return edges * (grid_size + spline_order) + (edges if base_activation else 0) + (out_features if bias else 0)
+    edges, b = out_features * in_features, make_basis(basis, spline_order, degree)
+    n = grid_size + spline_order if isinstance(b, BSplineBasis) else b.num_functions(b.make_grid(grid_size, (-1., 1.)))
+    return edges * n + (edges if base_activation else 0) + (out_features if bias else 0) + b.num_parameters()
