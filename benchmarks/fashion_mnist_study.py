@@ -20,6 +20,10 @@ Protocol 2 (the same for every model; what changed from protocol 1 is marked *):
 - * seeds: the chosen setting's tuning run is its seed-0 final; seeds 1-4 (7K) or 1-2 (30K) follow; sizes 7K and 30K;
 - * ablations at 7K, each at its parent's chosen setting, 5 seeds, paired with the parent, re-matched to 7K parameters;
 - * a convergence arm: the best 7K CKAN and its best CNN twin (by mean validation accuracy) at 20 epochs, 3 seeds;
+- * basis arms (issue 21), after every other run: the Gram-polynomial KAN convolution without and with a BatchNorm after
+  each layer (as the B-spline ablation `kan_conv_7k_bn`) at 7K, the better of the two (by mean validation accuracy of
+  its 7K finals) at 30K, and a conv + Gram-activation CKAN at 7K; tuned on the same ladder by the same rules as the main
+  arms, with the same seeds; compared (exploratory) with their B-spline counterpart and the CNN twins of their size;
 - * every run saves its trained weights (`state_dict`, `weights_only`-loadable) beside its record.
 - timing (phase `timing`, on a quiet machine): seconds per epoch and inference time per image at batch 256 and batch 1,
   in one process: 5 rounds interleaved over all models, each the median of 10 timed steps; the median over rounds.
@@ -68,6 +72,15 @@ ABLATIONS = {  # 7K ablations: parent family -> {suffix: (what it changes, model
     'kan_conv':    {'bn':     ('a BatchNorm after each KAN convolution', dict(norm='batch'), 1, False),
                     'gridupdate': ("GridUpdate, chapter 08's default schedule", {}, 1, True)},
 }
+BASIS_ARMS = {  # issue 21, after every other arm: arm -> (family, size, registry model, kind, model arguments, B-spline counterpart)
+    'gram_kan_conv_7k':       ('gram_kan_conv', '7k', 'kan_conv_small', 'Gram KAN convolution', dict(basis='gram'), 'kan_conv_7k'),
+    'gram_kan_conv_7k_norm':  ('gram_kan_conv', '7k', 'kan_conv_small', 'Gram KAN convolution, BatchNorm after each layer',
+                               dict(basis='gram', norm='batch'), 'kan_conv_7k_bn'),
+    'conv_gram_7k':           ('conv_gram', '7k', 'ckan_small', 'conv + Gram activation', dict(basis='gram'), 'conv_spline_7k'),
+    'gram_kan_conv_30k':      ('gram_kan_conv', '30k', 'kan_conv_small', 'Gram KAN convolution', dict(basis='gram'), 'kan_conv_30k'),
+    'gram_kan_conv_30k_norm': ('gram_kan_conv', '30k', 'kan_conv_small', 'Gram KAN convolution, BatchNorm after each layer',
+                               dict(basis='gram', norm='batch'), 'kan_conv_30k'),
+}                               # of the two 30K arms only the one whose 7K twin has the higher mean validation accuracy runs
 
 def _width(name:str, target:int, args:dict)->float:
     from ckan_nb.models import build_model, match_width
@@ -96,6 +109,8 @@ def arms()->dict:
         p = out[f'{family}_7k']
         add(f'{family}_7k_e{LONG_EPOCHS}', role='long', family=family, size='7k', name=p['name'], kind=f"{p['kind']}, {LONG_EPOCHS} epochs",
             parent=f'{family}_7k', epochs=LONG_EPOCHS, width=p['width'])
+    for arm_id, (family, size, name, kind, args, partner) in BASIS_ARMS.items():   # tuned like the main arms, after all of them
+        add(arm_id, role='basis', family=family, size=size, name=name, kind=kind, model_args=args, parent=partner)
     return out
 
 def setting_id(lr, spline_lr=None)->str: return f'lr{lr:g}' + (f'_slr{spline_lr:g}' if spline_lr and spline_lr != lr else '')
@@ -138,16 +153,31 @@ def long_families(ms:dict):
         best[group] = max(vals)[1]
     return best[CKAN_FAMILIES], best[TWIN_FAMILIES]
 
+def basis_30k(ms:dict):
+    "The 30K Gram KAN convolution arm to run: the one whose 7K twin has the higher mean validation accuracy; None until known."
+    vals = []
+    for arm_id in ('gram_kan_conv_7k', 'gram_kan_conv_7k_norm'):
+        lr = chosen(arm_id)
+        v = mean_valid(arm_id, lr, ms) if lr else None
+        if v is None: return None
+        vals.append((v, arm_id.replace('_7k', '_30k')))
+    return max(vals)[1]
+
 def plan(ms:dict):
     "(runs ready to train, in order, as (path, arm_id, lr, spline_lr, seed); number of runs still waiting for others)."
     ready, waiting = [], 0
-    stage = lambda size, k: (0 if size == '7k' else 2) + k           # 7K tune+finals, 30K tune+finals, then ablations, long
-    longs = long_families(ms)
+    stage = lambda size, k, basis=False: (6 if basis else 0) + (0 if size == '7k' else 2) + k   # 7K tune+finals, 30K tune+finals,
+                                                                      # then ablations (4), long (5), basis arms 7K (6-7), 30K (8-9)
+    longs, gram30 = long_families(ms), basis_30k(ms)
     for arm_id, a in ms.items():
-        if a['role'] == 'main':
+        if a['role'] == 'basis' and a['size'] == '30k' and arm_id != gram30:
+            if gram30 is None: waiting += 1                            # at least its tuning run, once the 7K finals decide
+            continue
+        if a['role'] in ('main', 'basis'):
             best, todo = ladder_state(arm_id)
-            if todo: ready += [((stage(a['size'], 0), 0, lr), (run_path(arm_id, lr, lr, 0), arm_id, lr, lr, 0)) for lr in todo]
-            else: ready += [((stage(a['size'], 1), s, 0), (run_path(arm_id, best, best, s), arm_id, best, best, s)) for s in a['seeds']]
+            b = a['role'] == 'basis'
+            if todo: ready += [((stage(a['size'], 0, b), 0, lr), (run_path(arm_id, lr, lr, 0), arm_id, lr, lr, 0)) for lr in todo]
+            else: ready += [((stage(a['size'], 1, b), s, 0), (run_path(arm_id, best, best, s), arm_id, best, best, s)) for s in a['seeds']]
             continue
         lr = chosen(a['parent'])
         if lr is None or (a['role'] == 'long' and longs is None): waiting += len(a['seeds']); continue
@@ -232,7 +262,7 @@ def timing(rounds:int=5, steps:int=10):
     import torch, torch.nn.functional as F
     from ckan_nb.models import build_model
     torch.set_num_threads(min(2, os.cpu_count() or 1))
-    ms, steps_per_epoch = {k: a for k, a in arms().items() if a['role'] == 'main'}, -(-54_000 // BATCH)
+    ms, steps_per_epoch = {k: a for k, a in arms().items() if a['role'] in ('main', 'basis')}, -(-54_000 // BATCH)
     todo = [i for i in ms if not (OUT / f'timing-{i}.json').exists()]
     if not todo: return
     def timed(f, n, warmup=2):
@@ -293,11 +323,12 @@ def show_plan():
     ms = arms()
     for arm_id, a in ms.items():
         recorded = sorted(p.name for p in OUT.glob(f'{arm_id}-lr*.json'))
-        lr = chosen(arm_id) if a['role'] == 'main' else chosen(a['parent'])
+        lr = chosen(arm_id) if a['role'] in ('main', 'basis') else chosen(a['parent'])
         print(f"{arm_id:26s} {a['role']:8s} {a['name']:16s} width {a['width']:.4f} {a['parameters']:6,} params  "
               f"chosen lr {lr if lr else '-':<7} {len(recorded)} runs recorded")
     ready, waiting = plan(ms)
-    print(f"{len(ready)} runs ready, {waiting} waiting for others; long arm: {long_families(ms) or 'not decided yet'}")
+    print(f"{len(ready)} runs ready, {waiting} waiting for others; long arm: {long_families(ms) or 'not decided yet'}; "
+          f"30K Gram arm: {basis_30k(ms) or 'not decided yet'}")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

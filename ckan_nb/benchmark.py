@@ -74,7 +74,7 @@ def _fixed_batch(loader, batch_size:int)->Tensor:
 def count_multiply_adds(model:nn.Module,
                         input_shape:tuple,  # one image, (channels, height, width)
                        )->int:              # multiply-adds of one forward pass of one image
-    "Multiply-adds per image of the convolutions, linear layers and spline evaluations of `model` (see the rules above)."
+    "Multiply-adds per image of the convolutions, linear layers and spline evaluations of `model` (see the rules above; another basis than B-splines counts its `expansion_cost` per value, and an activation of it one more per basis function)."
     if len(input_shape) < 1 or any(not isinstance(s, int) or s < 1 for s in input_shape):
         raise ValueError(f"input_shape must be the shape of one input, e.g. (channels, height, width), got {input_shape!r}")
     total, hooks = [0], []
@@ -82,10 +82,11 @@ def count_multiply_adds(model:nn.Module,
         x = inputs[0]
         if isinstance(m, (KANConv1d, KANConv2d, KANConv3d)):
             per_out = m.in_channels // m.groups * math.prod(m.kernel_size) * (m.num_basis + (m.base_weight is not None))
-            total[0] += out.numel() * per_out + x.numel() * (m.spline_order + 1) ** 2
+            total[0] += out.numel() * per_out + x.numel() * m.basis.expansion_cost(m.num_basis)       # B-splines: (k + 1)^2
         elif isinstance(m, KANLinear):
-            total[0] += x.shape[0] * m.in_features * m.out_features * (m.num_basis + 1) + x.numel() * (m.spline_order + 1) ** 2
-        elif isinstance(m, SplineModule): total[0] += x.numel() * ((m.spline_order + 1) ** 2 + 1)
+            total[0] += x.shape[0] * m.in_features * m.out_features * (m.num_basis + 1) + x.numel() * m.basis.expansion_cost(m.num_basis)
+        elif isinstance(m, SplineModule):                      # another basis sums all its functions, where a B-spline has k + 1
+            total[0] += x.numel() * (m.basis.expansion_cost(m.num_basis) + (m.num_basis if m.spline_order is None else 0) + 1)
         elif isinstance(m, nn.modules.conv._ConvNd): total[0] += out.numel() * m.in_channels // m.groups * math.prod(m.kernel_size)
         elif isinstance(m, nn.Linear): total[0] += out.numel() * m.in_features
     for m in model.modules():
@@ -360,7 +361,7 @@ def summarize_arms(study:dict,               # `load_study(..., protocol=2)`
     for arm in dict.fromkeys(r['arm'] for r in study['runs']):
         rs = sorted((r for r in study['runs'] if r['arm'] == arm), key=lambda r: (r['lr'], r['seed']))
         first = rs[0]
-        ladder = {r['lr']: r['final_valid_acc'] for r in rs if r['seed'] == 0} if first['role'] == 'main' else {}
+        ladder = {r['lr']: r['final_valid_acc'] for r in rs if r['seed'] == 0} if first['role'] in ('main', 'basis') else {}   # basis: tuned too
         lr = ladder_choice(ladder) if ladder else first['lr']
         runs = [r for r in rs if r['lr'] == lr]
         on_edge = bool(ladder) and lr in (min(ladder), max(ladder))
@@ -414,7 +415,7 @@ def planned_ckans(rows:list)->dict: # size -> arm of the planned CKAN
 def study_comparisons(rows:list,        # `summarize_arms` rows
                       level:float=0.95,
                      )->list:           # a dict per comparison: a, b (arms), size, group, planned, and `paired_difference`'s fields
-    "Every paired comparison of the study: each CKAN against each twin of its size, each ablation against its parent, the 20-epoch arms."
+    "Every paired comparison of the study: each CKAN against each twin of its size, each ablation against its parent, the 20-epoch arms, each basis arm against its B-spline counterpart and the twins."
     by, planned, out = {r['arm']: r for r in rows}, planned_ckans(rows), []
     n_planned = sum(1 for r in rows if r['role'] == 'main' and r['family'] in TWIN_FAMILIES and r['size'] in planned)
     def add(a, b, group, is_planned=False):
@@ -433,6 +434,9 @@ def study_comparisons(rows:list,        # `summarize_arms` rows
         if a['parent'] in by: add(a, by[a['parent']], f"{a['epochs']} vs {by[a['parent']]['epochs']} epochs")
     for a in (r for r in longs if r['family'] in CKAN_FAMILIES):
         for b in (r for r in longs if r['family'] in TWIN_FAMILIES and r['size'] == a['size']): add(a, b, f"CKAN vs twin, {a['epochs']} epochs")
+    for a in (r for r in rows if r['role'] == 'basis'):           # other bases (issue 21), exploratory: `parent` is the B-spline counterpart
+        if a['parent'] in by: add(a, by[a['parent']], 'basis vs B-spline')
+        for b in (r for r in mains if r['family'] in TWIN_FAMILIES and r['size'] == a['size']): add(a, b, 'basis vs twin')
     return out
 
 

@@ -25,6 +25,22 @@ def _fit_matrix(grid:Tensor, new_grid:Tensor, spline_order:int, samples_per_inte
     old = bspline_basis(x, grid.double().unsqueeze(-2), k).transpose(-1, -2)    # (..., n_basis, n_samples)
     return bspline_fit(x.unsqueeze(-2).expand_as(old), old, new_grid.double().unsqueeze(-2), k)
 
+def _check_grid_basis(module:nn.Module, op:str):
+    "Grid operations move B-spline knots: a module of another basis (chapter 04b) fails here, with an error that names it."
+    basis = getattr(module, 'basis', None)
+    if basis is None or basis.name == 'bspline': return
+    module.require_grid(op)                                            # a polynomial basis: no grid at all
+    raise ValueError(f"{op} moves B-spline knots and refits B-spline coefficients; basis {basis.name!r} has centres, which it does not move yet")
+
+def _grid_modules(model:nn.Module, what:str)->list:
+    "The spline modules of `model` whose grids the callback `what` moves (B-spline ones); a ValueError if it has spline modules but none of them."
+    found = spline_modules(model)
+    grid = [m for m in found if getattr(getattr(m, 'basis', None), 'name', 'bspline') == 'bspline']
+    if found and not grid:
+        names = sorted({m.basis.name for m in found})
+        raise ValueError(f"{what} moves B-spline grids, and this model's spline modules have basis {', '.join(map(repr, names))}: remove {what}")
+    return grid
+
 def _set_spline(module:nn.Module, grid:Tensor, coefficients:Tensor):
     "Replace the grid and coefficients of a spline module (a `SplineModule`, or any module of that shape) through the one hook."
     SplineModule.set_grid(module, grid, coefficients)
@@ -58,6 +74,7 @@ def extend_grid(module:nn.Module,             # a spline module: `grid` (n_knots
                )->nn.Module:                  # `module`, changed in place
     "Move a spline module to a grid of `new_grid_size` intervals over the same range and with the same knot density, fitting its splines by least squares."
     check_int('samples_per_interval', samples_per_interval); check_int('new_grid_size', new_grid_size)
+    _check_grid_basis(module, 'extend_grid')
     k = module.spline_order
     new_grid = extended_knots(module.grid, new_grid_size, k)
     T = _fit_matrix(module.grid, new_grid, k, samples_per_interval)
@@ -74,6 +91,7 @@ def insert_knots(module:nn.Module, # a spline module with a shared grid (n_knots
                  knots,            # knots to insert, inside the grid range: a sequence or a 1-D tensor
                 )->nn.Module:      # `module`, changed in place
     "Insert `knots` into the shared grid of a spline module exactly (Boehm): every function stays the same."
+    _check_grid_basis(module, 'insert_knots')
     if module.grid.dim() != 1:
         raise ValueError(f"insert_knots needs a shared grid of shape (n_knots,), got {tuple(module.grid.shape)}; use extend_grid or update_grid")
     knots = torch.as_tensor(knots, dtype=torch.float64, device=module.grid.device).reshape(-1)
@@ -134,10 +152,12 @@ class GridRefinement:
         check_int('samples_per_interval', samples_per_interval)                   # now, not after epoch 1
         self.schedule, self.samples_per_interval = dict(schedule), samples_per_interval
 
+    def on_fit_begin(self, trainer): _grid_modules(trainer.module, 'GridRefinement')   # another basis fails now, not after an epoch
+
     def on_epoch_end(self, trainer):
         size = self.schedule.get(trainer.epoch)
         if size is None: return
-        for m in spline_modules(trainer.module): extend_grid(m, size, self.samples_per_interval)
+        for m in _grid_modules(trainer.module, 'GridRefinement'): extend_grid(m, size, self.samples_per_interval)
 
 # %% ../nbs/08_grid_refinement.ipynb #a7b04312
 import torch.distributed as dist
@@ -217,6 +237,7 @@ def change_report(before:Tensor, after:Tensor)->dict:
 def update_grid_from_samples(self:SplineModule, samples:Tensor, # (grid rows, n): the inputs each row sees, as `grid_samples` gives them
                              grid_eps:float=0.02, margin:float=0.01, max_samples:int=4096):
     "`update_grid` from the inputs of each grid row (`grid_samples(x)`), e.g. gathered from several processes."
+    _check_grid_basis(self, 'update_grid')
     if not 0 <= grid_eps <= 1: raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps!r}")
     if not margin >= 0: raise ValueError(f"margin must be >= 0, got {margin!r}")
     _check_samples(samples)
@@ -246,6 +267,7 @@ def update_grid(self:SplineModule, x:Tensor, # inputs of the module as `forward`
                 max_samples:int=4096,  # use at most this many inputs per grid row (evenly spaced in sorted order)
                )->dict:                # rms and max of |before - after| of the output on x, relative to its range
     "Move every function's knots to the inputs it sees in `x` (quantiles blended with uniform) and refit its coefficients by least squares."
+    _check_grid_basis(self, 'update_grid')
     _check_samples(x)
     x = x.to(self.grid.dtype)
     y0 = self(x)
@@ -273,7 +295,7 @@ class GridUpdate:
 
     def on_fit_begin(self, trainer):
         self._remove()
-        for m in spline_modules(trainer.module):
+        for m in _grid_modules(trainer.module, 'GridUpdate'):                 # modules of another basis keep their functions
             if isinstance(m, SplineModule) and m.maps_inputs:                  # a spline module that says what it sees
                 self._hooks.append(m.register_forward_pre_hook(self._collect))
 

@@ -17,13 +17,15 @@ __all__ = ['spline_order', 'grid_range', 'plot_spline_functions', 'nonlinearity'
            'activation_coverage']
 
 # %% ../nbs/10_interpret.ipynb #7992caa4
-def spline_order(module:nn.Module)->int:
-    "Order of the splines of a spline module (3 when the module does not say)."
+def spline_order(module:nn.Module)->int|None:
+    "Order of the splines of a spline module (3 when the module does not say; None for another basis than B-splines, chapter 04b)."
+    if isinstance(module, SplineModule): return module.spline_order
     return int(getattr(module, 'spline_order', 3))
 
 def grid_range(module:nn.Module)->tuple: # (low, high) of the inner knots
     "Base range of the grid of `module`, where its functions are fully learnable: first to last inner knot (widest over all functions)."
-    r = grid_base_range(module.grid.detach(), spline_order(module)).view(-1, 2)
+    if isinstance(module, SplineModule): r = module.basis.domain(module.grid.detach()).reshape(-1, 2)   # any basis (chapter 04b)
+    else: r = grid_base_range(module.grid.detach(), spline_order(module)).view(-1, 2)
     return float(r[:, 0].min()), float(r[:, 1].max())
 
 # %% ../nbs/10_interpret.ipynb #4d1e4662
@@ -44,8 +46,9 @@ def plot_spline_functions(module:nn.Module,  # a spline module (with `grid`, `co
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
     xs = x.cpu().numpy()
     for i in range(y.shape[1]): ax.plot(xs, y[:, i], lw=1.2)
-    k = spline_order(module)
-    knots = grid_inner_knots(module.grid.detach().reshape(-1, module.grid.shape[-1])[0], k).cpu().numpy()
+    k, row = spline_order(module), module.grid.detach().reshape(-1, module.grid.shape[-1])[0]
+    grid_basis = getattr(getattr(module, 'basis', None), 'has_grid', True)         # B-spline knots, RBF centres; a polynomial: none
+    knots = (grid_inner_knots(row, k) if k is not None else row if grid_basis else row[:0]).cpu().numpy()
     ax.vlines(knots, 0, 1, transform=ax.get_xaxis_transform(), colors='0.6', lw=0.6, linestyles=':')
     n = math.prod(module.coefficients.shape[:-1])
     ax.set_title(title or f"{type(module).__name__}: {y.shape[1]} of {n} functions", fontsize=9)
@@ -70,20 +73,23 @@ def nonlinearity(module:nn.Module, # a spline module
 def summarize_splines(model:nn.Module, # any model; its spline modules are found by shape
                       show:bool=False,  # also display the table (in a notebook)
                      )->list:           # one dict per spline module
-    "One row per spline module of `model`: name, type, functions, grid size, order, grid range, smoothness, nonlinearity."
+    "One row per spline module of `model`: name, type, basis, functions, grid size, order, grid range, smoothness, nonlinearity."
     found = {id(m) for m in spline_modules(model)}
     rows = []
     for name, m in model.named_modules():
         if id(m) not in found: continue
         k, lo_hi = spline_order(m), grid_range(m)
         with torch.no_grad(): smooth = float(spline_smoothness(m))
-        rows.append(dict(name=name or '(model)', type=type(m).__name__, functions=math.prod(m.coefficients.shape[:-1]),
-                         grid_size=m.grid.shape[-1] - 2 * k - 1, order=k, grid_range=lo_hi,
+        b = getattr(m, 'basis', None)                                               # chapter 04b; None: a module of the same shape
+        rows.append(dict(name=name or '(model)', type=type(m).__name__, basis=_basis_name(b), functions=math.prod(m.coefficients.shape[:-1]),
+                         grid_size=m.grid_size if b is not None else m.grid.shape[-1] - 2 * k - 1, order=k, grid_range=lo_hi,
                          smoothness=smooth, nonlinearity=float(nonlinearity(m).mean())))
     if show:
         from IPython.display import Markdown, display   # only in a notebook: IPython is not a requirement
         display(Markdown(splines_markdown(rows)))
     return rows
+
+def _basis_name(b)->str: return 'bspline' if b is None else b.name + (f", degree {b.degree}" if hasattr(b, 'degree') else '')
 
 def splines_markdown(rows:list)->str:
     "A markdown table of `summarize_splines` rows."
@@ -99,7 +105,7 @@ def _inside(module:nn.Module, x:Tensor)->tuple[int, int]:
     if isinstance(module, SplineModule) and module.maps_inputs:
         s = module.grid_samples(x)                                                   # (grid rows, n): what each grid row sees
         g = module.grid.detach()
-        r = grid_base_range(g.expand(len(s), -1) if g.dim() == 1 else g.reshape(len(s), -1), module.spline_order)
+        r = module.basis.domain(g.expand(len(s), -1) if g.dim() == 1 else g.reshape(len(s), -1))   # B-splines: `grid_base_range`
         return int(((s >= r[:, :1]) & (s <= r[:, 1:])).sum()), s.numel()
     lo, hi = grid_range(module)                     # a module that does not say which input each function reads: the widest range
     x = x.detach()

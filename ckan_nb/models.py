@@ -201,7 +201,7 @@ class SmallConvNet(nn.Module):
     @staticmethod
     def extra_arguments(conv:str)->list:
         "What `**spline_kwargs` may hold for `conv`: the other arguments of `KANConv2d` or `SplineActivation`; none for 'cnn'."
-        if conv == 'kan': return _arg_names(KANConv2d, ('in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'grid_size'))
+        if conv == 'kan': return _arg_names(KANConv2d, ('in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'grid_size', 'norm'))
         if conv == 'ckan': return _arg_names(SplineActivation, ('num_channels', 'grid_size'))
         return []
 
