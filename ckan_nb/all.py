@@ -6,8 +6,9 @@
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #a876eb20
-from . import bsplines, activations, kan, conv, models, data, train, grids, benchmark, interpret, cli
+from . import bsplines, bases, activations, kan, conv, models, data, train, grids, benchmark, interpret, cli
 from .bsplines import *
+from .bases import *
 from .activations import *
 from .kan import *
 from .conv import *
@@ -20,6 +21,6 @@ from .interpret import *
 from .cli import *
 
 # %% ../nbs/99_all.ipynb #04299e86
-__all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
+__all__ = [*bsplines.__all__, *bases.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
            *interpret.__all__,
            *(n for mod in (train, benchmark, cli) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`

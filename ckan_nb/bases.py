@@ -32,7 +32,14 @@ class Basis:
     def num_parameters(self)->int: return 0                                          # learnable parameters of the basis itself
     def expansion_cost(self, n:int)->int: raise NotImplementedError                 # multiply-adds to expand one input value
     def spec(self)->dict: return {'basis': self.name}                                # what a state dict records
-    def vjp(self, x:Tensor, grid:Tensor, params:Tensor|None, grads:list, params_grad:bool=False)->tuple:
+    constant_first:bool = False   # B_0 is the constant 1 (the polynomials): a convolution can add it without expanding it
+    def fill(self, x:Tensor, grid:Tensor, params:Tensor|None, out:list):
+        "Write `values(x, grid, params)` into `out`, one tensor like x per function (None: not wanted); a basis may do it in place."
+        for o, v in zip(out, self.values(x, grid, params)):
+            if o is not None: o.copy_(v)
+    def vjp(self, x:Tensor, grid:Tensor, params:Tensor|None, grads:list, params_grad:bool=False,
+            values:list|None=None,  # `values(x, grid, params)` if the caller has them (a basis may reuse them)
+           )->tuple:
         "The backward of `values`: from dL/dB_b (one tensor like x per function), dL/dx and dL/dparams (None unless `params_grad`)."
         gx = torch.zeros_like(x)
         for g, d in zip(grads, self.derivatives(x, grid, params)): gx.addcmul_(g, d)
@@ -108,7 +115,7 @@ INPUT_MAPS = ('tanh', 'range')
 
 class PolynomialBasis(Basis):
     "Polynomials $p_0, \\dots, p_d$ of $u \\in [-1, 1]$, $u$ = `input_map`(x); subclasses give the three-term recurrence."
-    size_name = 'degree'
+    size_name, constant_first = 'degree', True
     def __init__(self, degree:int=3, input_map:str='tanh'): self.degree, self.input_map = degree, input_map
     def make_grid(self, size, grid_range, dtype=None, device=None):
         r = torch.as_tensor(grid_range, dtype=dtype or torch.get_default_dtype(), device=device)
@@ -140,13 +147,29 @@ class PolynomialBasis(Basis):
             if with_derivative: dp.append(a * p[n] + au * dp[n] - c * dp[n - 1])
         return p, dp
     def values(self, x, grid, params=None): return self._polys(self.to_unit(x, grid)[0], params, False)[0]
+    def fill(self, x, grid, params, out):
+        "The recurrence written straight into `out` (p_0..p_d; None: not wanted), without temporaries: the KAN convolution's hot path."
+        d = self.degree
+        if d == 0 or any(o is None for o in out[1:]): return super().fill(x, grid, params, out)
+        if out[0] is not None: out[0].fill_(1.)
+        u = out[1]
+        if self.input_map == 'tanh': torch.tanh(x, out=u)
+        else: u.copy_(self.to_unit(x, grid)[0])
+        for n in range(1, d):
+            a, c = self.recurrence(n, params)
+            nxt = torch.mul(u, out[n], out=out[n + 1])
+            if a != 1: nxt.mul_(a)
+            if n == 1: nxt.sub_(c)                                               # p_0 = 1
+            elif isinstance(c, Tensor): nxt.addcmul_(out[n - 1], c.to(nxt.dtype), value=-1)
+            else: nxt.sub_(out[n - 1], alpha=c)
     def derivatives(self, x, grid, params=None):
         u, du = self.to_unit(x, grid)
         return [d * du for d in self._polys(u, params, True)[1]]
-    def vjp(self, x, grid, params, grads, params_grad=False):
+    def vjp(self, x, grid, params, grads, params_grad=False, values=None):
         "The backward of the recurrence by its adjoint: $\\lambda_j = g_j + a_j u\\,\\lambda_{j+1} - c_{j+1}\\lambda_{j+2}$, O(d) per input."
-        u, du = self.to_unit(x, grid)
-        p, d = self._polys(u, params, False)[0], self.degree
+        if values is not None and self.input_map == 'tanh' and self.degree >= 1: u = values[1]; du = 1 - u * u   # p_1 = u = tanh(x)
+        else: u, du = self.to_unit(x, grid)
+        p, d = values if values is not None else self._polys(u, params, False)[0], self.degree
         a = [None] + [self.recurrence(n, params)[0] for n in range(1, d)]          # a_n, c_n make p_{n+1} from p_n, p_{n-1}
         c = [None] + [self.recurrence(n, params)[1] for n in range(1, d)]
         gu, gc = torch.zeros_like(u), [None] * d
@@ -155,7 +178,7 @@ class PolynomialBasis(Basis):
             lam = grads[j] if lam1 is None else grads[j] + (u if a[j] == 1 else a[j] * u) * lam1
             if lam2 is not None: lam = lam - c[j + 1] * lam2
             if j < d: gu.addcmul_(lam1, p[j], value=a[j])                       # p_{j+1} = a_j u p_j - ...: its u
-            if params_grad and j >= 2: gc[j - 1] = -(lam * p[j - 2]).sum()      # p_j = ... - c_{j-1} p_{j-2}
+            if params_grad and j >= 2: gc[j - 1] = -(lam.sum() if j == 2 else (lam * p[j - 2]).sum())   # p_j = ... - c_{j-1} p_{j-2}; p_0 = 1
             lam1, lam2 = lam, lam1
         if d >= 1: gu.add_(lam1)                                                 # p_1 = u
         return gu.mul_(du), (self._params_grad(gc[1:], params) if params_grad else None)
@@ -244,42 +267,65 @@ def basis_channels(x:Tensor,               # (batch, channels, *spatial)
                    grid:Tensor,            # the basis's grid, (m,) shared or (channels, m)
                    params:Tensor|None=None,# the basis's learnable parameters, else None
                    base:bool=False,        # append SiLU(x) as one more channel per input channel (the base branch)
+                   skip_first:bool=False,  # leave out B_0 (for a basis whose B_0 is the constant 1, see below)
                   )->Tensor:               # (batch, channels * (n + base), *spatial); channel i * (n + base) + b is B_b(x_i)
     "Every basis function of every input value as channels (and SiLU(x) with `base`): a KAN convolution's expanded input."
-    values = basis.values(x, _channel_grid(grid, x), params)
-    if base: values = [*values, F.silu(x)]
-    return torch.stack(values, 2).flatten(1, 2)
+    g, skip = _channel_grid(grid, x), int(skip_first)
+    if torch.is_grad_enabled() and (x.requires_grad or (params is not None and params.requires_grad)):   # autograd: plain ops
+        values = basis.values(x, g, params)[skip:]
+        return torch.stack([*values, *([F.silu(x)] if base else [])], 2).flatten(1, 2)
+    n = basis.num_functions(grid)
+    e = x.new_empty(x.shape[0], x.shape[1], n - skip + base, *x.shape[2:])      # written in place: no temporaries, no copy
+    slots = list(e.unbind(2))
+    basis.fill(x, g, params, [None] * skip + slots[:n - skip])
+    if base: torch.ops.aten.silu.out(x, out=slots[-1])                           # SiLU(x)
+    return e.flatten(1, 2)
 
 # %% ../nbs/04b_bases.ipynb #b4b00053
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+def _conv_backward(gy, e, w, conf, mask):
+    "PyTorch's convolution backward: (input gradient, weight gradient), each only if asked for in `mask`."
+    stride, padding, dilation, groups = conf
+    gi, gw, _ = torch.ops.aten.convolution_backward(gy, e, w, None, list(stride), list(padding), list(dilation), False,
+                                                    [0] * (e.dim() - 2), groups, [mask[0], mask[1], False])
+    return gi, gw
 
 class _ExpansionConvolution(torch.autograd.Function):
     "conv(basis_channels(x), weight), keeping only x for the backward, which recomputes the expansion."
     @staticmethod
     def forward(ctx, x, weight, grid, params, basis, base, stride, padding, dilation, groups):
-        with torch.no_grad(): e = basis_channels(x, basis, grid, params, base)
+        conf, skip = (stride, padding, dilation, groups), basis.constant_first
+        w = weight.unflatten(1, (x.shape[1] // groups, -1))                          # (out, in / groups, n + base, *kernel)
+        with torch.no_grad():
+            e = basis_channels(x, basis, grid, params, base, skip)
+            y = _CONV[x.dim() - 2](e, w[:, :, int(skip):].flatten(1, 2), None, *conf)
+            if skip: y += _CONV[x.dim() - 2](x.new_ones(1, groups, *x.shape[2:]), w[:, :, 0].sum(1, keepdim=True), None, *conf)
         ctx.save_for_backward(x, weight, grid, params)
-        ctx.conf = (basis, base, stride, padding, dilation, groups)
-        return _CONV[x.dim() - 2](e, weight, None, stride, padding, dilation, groups)
+        ctx.conf, ctx.basis, ctx.base = conf, basis, base
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         x, weight, grid, params = ctx.saved_tensors
-        basis, base, stride, padding, dilation, groups = ctx.conf
+        basis, base, conf, skip = ctx.basis, ctx.base, ctx.conf, ctx.basis.constant_first
         need_x, need_w = ctx.needs_input_grad[:2]
         need_p = params is not None and ctx.needs_input_grad[3]
+        w = weight.unflatten(1, (x.shape[1] // conf[3], -1))
         with torch.no_grad():
-            e = basis_channels(x, basis, grid, params, base)                     # recomputed: cheaper than keeping it
-            ge, gw, _ = torch.ops.aten.convolution_backward(gy, e, weight, None, list(stride), list(padding), list(dilation), False,
-                                                            [0] * (x.dim() - 2), groups, [need_x or need_p, need_w, False])
-            del e
+            e = basis_channels(x, basis, grid, params, base, skip)                    # recomputed: cheaper than keeping it
+            ge, gw = _conv_backward(gy, e, w[:, :, int(skip):].flatten(1, 2), conf, (need_x or need_p, need_w))
+            values = [None] * skip + list(e.unflatten(1, (x.shape[1], -1)).unbind(2))   # its slots: the values (p_0 = 1 left out)
+            if need_w and skip:                                                      # the constant B_0: one channel of ones per group
+                ones = x.new_ones(1, conf[3], *x.shape[2:])
+                g0 = _conv_backward(gy.sum(0, keepdim=True), ones, w[:, :, 0].sum(1, keepdim=True), conf, (False, True))[1]
+                gw = torch.cat([g0.unsqueeze(2).expand(-1, w.shape[1], 1, *g0.shape[2:]), gw.unflatten(1, (w.shape[1], -1))], 2).flatten(1, 2)
             gx = gp = None
             if need_x or need_p:
-                g = ge.unflatten(1, (x.shape[1], -1)).unbind(2)                 # dL/dB_b(x_i), one strided view per function
-                gx, gp = basis.vjp(x, _channel_grid(grid, x), params, list(g[:len(g) - base]), need_p)
-                if base:
-                    sig = torch.sigmoid(x)
-                    gx.addcmul_(g[-1], (1 - sig).mul_(x).add_(1).mul_(sig))     # silu'(x) = sig (1 + x (1 - sig))
+                g = list(ge.unflatten(1, (x.shape[1], -1)).unbind(2))               # dL/dB_b(x_i), one strided view per function
+                grads = ([None] if skip else []) + g[:len(g) - base]                 # a constant B_0 has no gradient to pass on
+                gx, gp = basis.vjp(x, _channel_grid(grid, x), params, grads, need_p, values if skip else None)
+                if base: gx.add_(torch.ops.aten.silu_backward(g[-1], x))           # g * silu'(x), in one pass
         return gx if need_x else None, gw, None, gp, None, None, None, None, None, None
 
 def expansion_convolution(x:Tensor,            # (batch, channels, *spatial), 1 to 3 spatial dims
