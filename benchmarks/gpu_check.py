@@ -17,8 +17,8 @@ On whatever GPU is present it prints, and writes as JSON (default: benchmarks/re
      6,000 validation images: the seconds, and an accuracy that says the training works;
   5. appendix A2's correctness cases (`triton_correctness`) on the device, dtype by dtype while the time budget allows:
      the largest error per kernel, dtype and quantity, against its bound.
-Fashion-MNIST comes from --data, a folder that holds its four gzipped idx files (train-images-idx3-ubyte.gz,
-train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz). On Debian or Ubuntu,
+Fashion-MNIST comes from --data, a folder that holds its four gzipped idx files as distributed (the epoch reads the
+training pair, train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz; t10k-*.gz may sit beside them). On Debian or Ubuntu,
 `apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist/, the default; for a GPU machine
 without them, copy that folder along with the repository. Nothing is downloaded: without the files the epoch is skipped,
 with a message. Each part is fitted into --budget (seconds, default 270, so that a run stays under 5 minutes); a part that
@@ -63,7 +63,9 @@ class Run:
         t = time.perf_counter()
         try:
             out = fn(*args)
-            status = 'passed' if not (isinstance(out, dict) and out.get('failed')) else 'failed'
+            out = out or {}
+            status = 'failed' if out.get('failed') else 'skipped' if out.get('skipped') else 'passed'
+            if status == 'skipped': print(out['skipped'])
         except Exception as e:
             out, status = dict(error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc()[-3000:]), 'failed'
             print(f"FAILED: {type(e).__name__}: {e}")
@@ -294,7 +296,9 @@ def finish(a, rec, device)->int:
     out = Path(a.out) if a.out else ROOT / 'benchmarks' / 'results' / 'gpu_check' / (re.sub(r'[^A-Za-z0-9.-]+', '_', name) + '.json')
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rec, indent=1, default=str))
-    print(f"\n{'all parts passed' if RUN.ok else 'SOMETHING FAILED (see the record)'} in {rec['seconds']:.0f}s; record: {out}")
+    skipped = [k for k, v in rec['parts'].items() if v['status'] == 'skipped']
+    print(f"\n{'no part failed' if RUN.ok else 'SOMETHING FAILED (see the record)'}" + (f", skipped: {', '.join(skipped)}" if skipped else '')
+          + f"; {rec['seconds']:.0f}s; record: {out}")
     return 0 if RUN.ok else 1
 
 if __name__ == '__main__': sys.exit(main())
