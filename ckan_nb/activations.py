@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params, poly_table, knot_params
 from .spline_module import SplineModule, choose_backend, check_int, BACKENDS as BACKENDS   # BACKENDS: importable from here too
-from .triton_kernels import spline_activation_triton
+from .triton_kernels import spline_activation_triton, triton_status
 
 # %% auto #0
 __all__ = ['spline_activation', 'SplineActivation', 'SplineActivation1D']
@@ -84,7 +84,8 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
     "Per-channel learnable activation $s_c\\,\\mathrm{SiLU}(x) + \\mathrm{spline}_c(x)$ through the fastest available path."
     C = coefficients.shape[0]
     if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
-    path = choose_backend(backend, x, uniform is not None, spline_order, _kernel_ready)
+    path = choose_backend(backend, x, uniform is not None, spline_order, _kernel_ready,   # Triton: gated and self-checked (A2)
+                          lambda: triton_status('activation', x, spline_order, coefficients.shape[-1], True, coefficients.dtype))
     return _spline_activation_path(path, x, grid, coefficients, spline_order, base_scale, uniform)
 
 def _kernel_ready()->str: return kernel_status('spline_activation')
@@ -112,6 +113,7 @@ def _spline_activation_path(path, x, grid, coefficients, spline_order, base_scal
 class SplineActivation(SplineModule):
     "Learnable activation per channel, $\\phi_c(x) = s_c\\,\\mathrm{SiLU}(x) + \\sum_i c_{c,i} B_i(x)$, for inputs (batch, channels, *spatial)."
     input_dim, base_name = 1, 'base_scale'      # function c reads channel c (axis 1); its base weight is the scale s_c
+    _triton_kernel = 'activation'               # its GPU kernel (appendix A2), checked on first use
     def __init__(self, num_channels:int,       # number of channels C: one function each
                  grid_size:int=5,              # intervals of the spline grid inside `grid_range`
                  spline_order:int=3,           # order (degree) of the B-splines

@@ -18,8 +18,9 @@ from .grids import *
 from .benchmark import *
 from .interpret import *
 from .cli import *
+from .spline_module import set_default_backend, default_backend   # one switch for every module (appendix A0)
 
 # %% ../nbs/99_all.ipynb #04299e86
 __all__ = [*bsplines.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__, *grids.__all__,
-           *interpret.__all__,
+           *interpret.__all__, 'set_default_backend', 'default_backend',
            *(n for mod in (train, benchmark, cli) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`

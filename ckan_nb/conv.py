@@ -155,6 +155,7 @@ def _pad(self:_KANConvNd, x):
 
 @patch
 def _kernel_status(self:_KANConvNd)->str: return kernel_status('basis_expansion')
+_KANConvNd._triton_kernel = 'expansion'    # its GPU kernel (appendix A2), checked on first use
 
 @patch
 def _kan_conv(self:_KANConvNd, x, weight, padding):
