@@ -7,14 +7,17 @@ output of the same notebook holds.
 
 Checked: in markdown cells, each number with a decimal point (0.59), a percentage (12%, and both ends of 86-91%), a
 factor (1.5x written with the sign ×), or an integer >= 100 (54,000; 7K counts as 7,000). Not checked: inline code and
-code blocks (they are code), links, HTML comments, version strings (2.14.1), shapes (3×3, 201\\times 201), names with
+code blocks (they are code), links, HTML comments, issue numbers (#356), version strings (2.14.1), shapes (3×3, 201\\times 201), names with
 digits (float32, AVX-512), years (1850-2099 followed by `)`, `,`, `;`, `:`, `.` or a capitalised word, as in
 "Kolmogorov (1957)"), a `## References` section (citations), and the entries of ALLOWED below.
 
 Backed: some number in the notebook's code (hidden cells too) or outputs (text, and markdown or HTML that code
 printed) that rounds to it at the precision written: 0.59 is backed by 0.5898 (within 0.005), 54,000 by 54_000 or
 54,210 (trailing zeros are rounding, within 500; a single significant digit, as in 100 or 7K, allows 5%), 12% by 12,
-11.8 or a fraction 0.118, 1.5× by 1.46. Signs are ignored.
+11.8 or a fraction 0.118, 1.5x by 1.46. A percentage or a factor states a measured comparison, so only an output backs
+it (a `* 1.5` in code is a setting, not a result). Signs are ignored.
+Also flagged: durations in words ('about a millisecond', 'in seconds', 'a few minutes', 'tens of microseconds'), which
+no number can back: measure them and format the result, or say what was measured.
 Exempt for now: the notebooks and cells in EXEMPT, which other issues are rewriting (the list is to be emptied).
 """
 import argparse, json, re, sys
