@@ -152,6 +152,7 @@ class SplineActivation(SplineModule):
 class SplineActivation1D(SplineActivation):
     "Learnable activation per feature for inputs (batch, features): the `SplineActivation` of fully connected layers."
     def __init__(self, num_features:int, grid_size:int=5, spline_order:int=3, grid_range=(-2., 2.), **kwargs):
+        check_int('num_features', num_features)
         super().__init__(num_features, grid_size, spline_order, grid_range, **kwargs)
 
     @property

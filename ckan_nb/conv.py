@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, knot_params
-from .spline_module import SplineModule, check_int
+from .spline_module import SplineModule, check_int, check_bool
 from .activations import SplineActivation
 from fastcore.basics import patch
 
@@ -70,7 +70,7 @@ class ConvKANBlock(nn.Module):
                  **spline_kwargs):
         super().__init__()
         _check_conv_args(in_channels, out_channels, kernel_size, stride, padding)
-        self.norm_first = norm_first
+        self.norm_first = check_bool('norm_first', norm_first)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.spline_activation = SplineActivation(out_channels, grid_size, **spline_kwargs)
         self.batch_norm = nn.BatchNorm2d(out_channels)
@@ -116,6 +116,7 @@ class _KANConvNd(SplineModule):
                  device=None, dtype=None):
         nd = self._nd
         ks, st, dl, pads = _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd, dilation, groups, padding_mode)
+        check_bool('bias', bias)
         I = in_channels // groups
         inputs = (torch.arange(out_channels) // (out_channels // groups) * I).view(-1, 1) + torch.arange(I)
         super().__init__((out_channels, I, *ks), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
-from .spline_module import SplineModule, check_int
+from .spline_module import SplineModule, check_int, check_bool
 from fastcore.basics import patch
 
 # %% auto #0
@@ -30,7 +30,7 @@ class KANLinear(SplineModule):
                  bias:bool=False,                 # add a learnable bias per output
                  backend:str='auto',              # 'auto'/'torch': uniform fast path; 'dense': Cox-de Boor; 'kernel'/'triton': the fast path too
                  device=None, dtype=None):
-        check_int('in_features', in_features); check_int('out_features', out_features)
+        check_int('in_features', in_features); check_int('out_features', out_features); check_bool('bias', bias)
         super().__init__((out_features, in_features), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
                          inputs=torch.arange(in_features), device=device, dtype=dtype)
         if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (in_features,):

@@ -15,21 +15,35 @@ from .bsplines import uniform_grid, bspline_basis, grid_base_range, uniform_grid
 from .triton_kernels import triton_support, triton_status, _UNCHECKED
 
 # %% auto #0
-__all__ = ['BACKENDS', 'DEFAULT_BACKENDS', 'BASE_ACTIVATIONS', 'check_int', 'choose_backend', 'set_default_backend',
-           'default_backend', 'SplineModule', 'float32_forward', 'is_spline_module', 'spline_modules',
-           'spline_smoothness']
+__all__ = ['BACKENDS', 'DEFAULT_BACKENDS', 'BASE_ACTIVATIONS', 'MAX_SPLINE_ORDER', 'check_int', 'check_bool', 'check_device',
+           'choose_backend', 'set_default_backend', 'default_backend', 'SplineModule', 'float32_forward',
+           'is_spline_module', 'spline_modules', 'spline_smoothness']
 
 # %% ../nbs/A0_spline_module.ipynb #fece2841
 def check_int(name:str,    # the argument's name, for the message
               value,       # the value to check
               low:int=1,   # the smallest allowed value
               none_ok:bool=False, # also accept None
+              high:int|None=None, # the largest allowed value (None: no limit)
              )->int|None:  # `value` as a Python int (None if allowed and given)
-    "`value` as an int if it is an integer >= `low` (not a bool), else a `ValueError` naming `name`."
+    "`value` as an int if it is an integer in [`low`, `high`] (not a bool), else a `ValueError` naming `name`."
     if value is None and none_ok: return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}{' or None' if none_ok else ''}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"from {low} to {high}"
+        raise ValueError(f"{name} must be an integer {allowed}{' or None' if none_ok else ''}, got {value!r}")
     return int(value)
+
+def check_bool(name:str, value)->bool:
+    "`value` if it is True or False, else a `ValueError` naming `name` (a string such as 'no' would count as True)."
+    if not isinstance(value, bool): raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+def check_device(name:str, value)->torch.device|None:
+    "`value` as a `torch.device` (None stays None), else a `ValueError` naming `name` and the usual forms."
+    if value is None: return None
+    try: return torch.device(value)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must be a torch.device or a device string such as 'cpu', 'cuda' or 'cuda:0', got {value!r}") from None
 
 # %% ../nbs/A0_spline_module.ipynb #1b4ae9b7
 BACKENDS = ('auto', 'kernel', 'triton', 'torch', 'dense')
@@ -91,6 +105,7 @@ def default_backend()->str:
 
 # %% ../nbs/A0_spline_module.ipynb #d73b580e
 BASE_ACTIVATIONS = ('silu', None)
+MAX_SPLINE_ORDER = 7       # the highest order the fused CPU kernels take, so that every evaluation path serves every module
 
 class SplineModule(nn.Module):
     "Base class of modules whose learnable functions are B-splines: a `grid` buffer, a `coefficients` parameter and an optional SiLU base branch."
@@ -105,7 +120,7 @@ class SplineModule(nn.Module):
                  inputs:Tensor|None=None,       # (*function_shape,) int64: the input each function reads (None: not declared)
                  device=None, dtype=None):
         super().__init__()
-        check_int('grid_size', grid_size); check_int('spline_order', spline_order, 0)
+        check_int('grid_size', grid_size); check_int('spline_order', spline_order, 0, high=MAX_SPLINE_ORDER); check_device('device', device)
         if base_activation not in BASE_ACTIVATIONS: raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
         if isinstance(spline_init_scale, bool) or not isinstance(spline_init_scale, numbers.Real) or not spline_init_scale >= 0:
             raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
