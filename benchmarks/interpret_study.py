@@ -95,7 +95,7 @@ def main():
                     save(res)
                 print(f"  pruned {frac:.0%} ({'whole function' if base else 'spline branch'}): {pt['accuracy']:.2%}"
                       + (f", fine-tuned {pt['fine_tuned_accuracy']:.2%}" if pt['fine_tuned_accuracy'] is not None else ''), flush=True)
-    res['note'] = (f"Fits and pruning importance on the inputs of {FIT_IMAGES} training images; accuracy on the 10,000 test images. "
+    res["note"] = (f"Fits and pruning importance on the inputs of {FIT_IMAGES:,} training images; accuracy on all 10,000 test images. "
                    f"Last run {time.strftime('%Y-%m-%d %H:%M:%S')}, torch {torch.__version__}, {platform.machine()}.")
     save(res)
     print(f"wrote {OUT}")
