@@ -6,7 +6,7 @@
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #a876eb20
-from . import bsplines, spline_module, activations, kan, conv, models, data, train, grids, benchmark, interpret, cli
+from . import bsplines, spline_module, activations, kan, conv, models, data, train, grids, benchmark, pretrained, interpret, cli
 from .bsplines import *
 from .spline_module import *
 from .activations import *
@@ -17,10 +17,11 @@ from .data import *
 from .train import *
 from .grids import *
 from .benchmark import *
+from .pretrained import *
 from .interpret import *
 from .cli import *
 
 # %% ../nbs/99_all.ipynb #04299e86
 __all__ = [*bsplines.__all__, *spline_module.__all__, *activations.__all__, *kan.__all__, *conv.__all__, *models.__all__, *data.__all__,
-           *grids.__all__, *interpret.__all__,
+           *grids.__all__, *pretrained.__all__, *interpret.__all__,
            *(n for mod in (train, benchmark, cli) for n in mod.__all__ if n != 'main')]   # each module keeps its own `main`
