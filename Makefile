@@ -1,6 +1,6 @@
 # make compare : set up, then train and compare a CKAN and its parameter-matched CNN twin on Fashion-MNIST (table + plots in runs/compare)
 # make setup   : create .venv with torch, the library (editable) and the dev tools
-# make test    : set up, then run every notebook's tests (fast; `make test-slow` adds the long runs)
+# make test    : set up, then run every notebook's tests the nbdev way (nbdev_test's runner; `make test-slow` adds the long runs)
 # make export  : notebooks -> ckan_nb/ and clean notebook metadata (run before every commit)
 # make readme  : regenerate README.md from nbs/index.ipynb (no Quarto needed)
 # make docs    : offline docs check (needs Debian pandoc, libjs-mathjax, chromium)

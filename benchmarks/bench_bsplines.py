@@ -44,7 +44,10 @@ def main(argv=None):
     print(f"| method | ns per input | speed-up over the naive loop |\n|---|---:|---:|")
     for name, m in med.items(): print(f"| {name} | {m:,.1f} | {base / m:,.0f}x |")
     if a.json:
-        with open(a.json, 'w') as fh: json.dump({'median_ns_per_input': med, 'args': vars(a), 'torch': torch.__version__}, fh, indent=1)
+        cpu = torch.backends.cpu.get_cpu_capability()
+        with open(a.json, 'w') as fh:
+            json.dump({'median_ns_per_input': med, 'args': vars(a), 'torch': torch.__version__, 'machine': platform.machine(),
+                       'cpu': f'{cpu} kernels'}, fh, indent=1)
     return med
 
 if __name__ == '__main__': main()

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_curve, uniform_locate, uniform_poly_table, uniform_grid_params, poly_table, knot_params
 from .spline_module import SplineModule, choose_backend, check_int, BACKENDS as BACKENDS   # BACKENDS: importable from here too
-from .triton_kernels import spline_activation_triton
+from .triton_kernels import spline_activation_triton, triton_status
 from .bases import BSplineBasis, basis_channels
 
 # %% auto #0
@@ -85,7 +85,8 @@ def spline_activation(x:Tensor,             # (batch, channels, *spatial)
     "Per-channel learnable activation $s_c\\,\\mathrm{SiLU}(x) + \\mathrm{spline}_c(x)$ through the fastest available path."
     C = coefficients.shape[0]
     if uniform is True: uniform = uniform_grid_params(grid, C) if backend != 'dense' else None
-    path = choose_backend(backend, x, uniform is not None, spline_order, _kernel_ready)
+    path = choose_backend(backend, x, uniform is not None, spline_order, _kernel_ready,   # Triton: gated and self-checked (A2)
+                          lambda: triton_status('activation', x, spline_order, coefficients.shape[-1], True, coefficients.dtype))
     return _spline_activation_path(path, x, grid, coefficients, spline_order, base_scale, uniform)
 
 def _kernel_ready()->str: return kernel_status('spline_activation')
@@ -113,6 +114,7 @@ def _spline_activation_path(path, x, grid, coefficients, spline_order, base_scal
 class SplineActivation(SplineModule):
     "Learnable activation per channel, $\\phi_c(x) = s_c\\,\\mathrm{SiLU}(x) + \\sum_i c_{c,i} B_i(x)$, for inputs (batch, channels, *spatial)."
     input_dim, base_name = 1, 'base_scale'      # function c reads channel c (axis 1); its base weight is the scale s_c
+    _triton_kernel = 'activation'               # its GPU kernel (appendix A2), checked on first use
     def __init__(self, num_channels:int,       # number of channels C: one function each
                  grid_size:int=5,              # intervals of the spline grid inside `grid_range`
                  spline_order:int=3,           # order (degree) of the B-splines
@@ -120,9 +122,7 @@ class SplineActivation(SplineModule):
                  base_activation:str|None='silu', # residual base branch: 'silu' (scaled per channel) or None
                  spline_init_scale:float=0.1,  # standard deviation of the initial coefficients
                  backend:str='auto',           # 'auto', 'kernel', 'triton', 'torch' or 'dense' (see `spline_activation`)
-                 basis:str='bspline',          # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
-                 degree:int|None=None,         # polynomial bases: highest degree (default 3)
-                 input_map:str|None=None,      # polynomial bases: 'tanh' (default) or 'range'
+                 basis:str='bspline', degree:int|None=None, input_map:str|None=None, # another basis (chapter 04b); polynomials: degree, 'tanh'/'range'
                  device=None, dtype=None):
         check_int('num_channels', num_channels)
         super().__init__((num_channels,), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
@@ -161,6 +161,7 @@ class SplineActivation1D(SplineActivation):
         if grid_range is None:
             tanh = kwargs.get('basis', 'bspline') in ('gram', 'legendre', 'chebyshev') and kwargs.get('input_map') in (None, 'tanh')
             grid_range = (-1., 1.) if tanh else (-2., 2.)
+        check_int('num_features', num_features)
         super().__init__(num_features, grid_size, spline_order, grid_range, **kwargs)
 
     @property

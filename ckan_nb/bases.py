@@ -4,11 +4,13 @@
 
 # %% ../nbs/04b_bases.ipynb #b4b00003
 from __future__ import annotations
-import math, numbers
+import numbers
 import numpy as np
+from numpy.polynomial import legendre as npleg, chebyshev as npcheb, polynomial as nppoly   # the polynomial bases' references
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from .bsplines import uniform_grid, bspline_basis, uniform_bspline_basis, bspline_basis_naive, is_uniform_grid, grid_base_range
 
 # %% auto #0
@@ -136,53 +138,6 @@ class PolynomialBasis(Basis):
         v = (x - lo) * s - 1
         return v.clamp(-1, 1), s * ((v >= -1) & (v <= 1)).to(x.dtype)
     def recurrence(self, n:int, params=None)->tuple: raise NotImplementedError   # (a_n, c_n): p_{n+1} = a_n u p_n - c_n p_{n-1}
-    def _polys(self, u, params, with_derivative):
-        "p_0..p_d at u (p_0 = 1, p_1 = u, then the recurrence), and their derivatives in u if asked."
-        one = torch.ones_like(u)
-        p, dp = [one, u][:self.degree + 1], [torch.zeros_like(u), one][:self.degree + 1]
-        for n in range(1, self.degree):
-            a, c = self.recurrence(n, params)
-            au = u if a == 1 else a * u
-            p.append(au * p[n] - c * p[n - 1] if isinstance(c, Tensor) else torch.sub(au * p[n], p[n - 1], alpha=c))
-            if with_derivative: dp.append(a * p[n] + au * dp[n] - c * dp[n - 1])
-        return p, dp
-    def values(self, x, grid, params=None): return self._polys(self.to_unit(x, grid)[0], params, False)[0]
-    def fill(self, x, grid, params, out):
-        "The recurrence written straight into `out` (p_0..p_d; None: not wanted), without temporaries: the KAN convolution's hot path."
-        d = self.degree
-        if d == 0 or any(o is None for o in out[1:]): return super().fill(x, grid, params, out)
-        if out[0] is not None: out[0].fill_(1.)
-        u = out[1]
-        if self.input_map == 'tanh': torch.tanh(x, out=u)
-        else: u.copy_(self.to_unit(x, grid)[0])
-        for n in range(1, d):
-            a, c = self.recurrence(n, params)
-            nxt = torch.mul(u, out[n], out=out[n + 1])
-            if a != 1: nxt.mul_(a)
-            if n == 1: nxt.sub_(c)                                               # p_0 = 1
-            elif isinstance(c, Tensor): nxt.addcmul_(out[n - 1], c.to(nxt.dtype), value=-1)
-            else: nxt.sub_(out[n - 1], alpha=c)
-    def derivatives(self, x, grid, params=None):
-        u, du = self.to_unit(x, grid)
-        return [d * du for d in self._polys(u, params, True)[1]]
-    def vjp(self, x, grid, params, grads, params_grad=False, values=None):
-        "The backward of the recurrence by its adjoint: $\\lambda_j = g_j + a_j u\\,\\lambda_{j+1} - c_{j+1}\\lambda_{j+2}$, O(d) per input."
-        if values is not None and self.input_map == 'tanh' and self.degree >= 1: u = values[1]; du = 1 - u * u   # p_1 = u = tanh(x)
-        else: u, du = self.to_unit(x, grid)
-        p, d = values if values is not None else self._polys(u, params, False)[0], self.degree
-        a = [None] + [self.recurrence(n, params)[0] for n in range(1, d)]          # a_n, c_n make p_{n+1} from p_n, p_{n-1}
-        c = [None] + [self.recurrence(n, params)[1] for n in range(1, d)]
-        gu, gc = torch.zeros_like(u), [None] * d
-        lam1 = lam2 = None                                                       # lambda_{j+1}, lambda_{j+2}
-        for j in range(d, 0, -1):
-            lam = grads[j] if lam1 is None else grads[j] + (u if a[j] == 1 else a[j] * u) * lam1
-            if lam2 is not None: lam = lam - c[j + 1] * lam2
-            if j < d: gu.addcmul_(lam1, p[j], value=a[j])                       # p_{j+1} = a_j u p_j - ...: its u
-            if params_grad and j >= 2: gc[j - 1] = -(lam.sum() if j == 2 else (lam * p[j - 2]).sum())   # p_j = ... - c_{j-1} p_{j-2}; p_0 = 1
-            lam1, lam2 = lam, lam1
-        if d >= 1: gu.add_(lam1)                                                 # p_1 = u
-        return gu.mul_(du), (self._params_grad(gc[1:], params) if params_grad else None)
-    def _params_grad(self, gc:list, params)->Tensor|None: return None          # dL/dparams from dL/dc_n (bases with parameters)
     def domain(self, grid):
         if self.input_map == 'range': return grid
         return torch.tensor([-3., 3.], dtype=grid.dtype, device=grid.device).expand(*grid.shape[:-1], 2)   # tanh(3) = 0.995
@@ -192,6 +147,28 @@ class PolynomialBasis(Basis):
         return np.clip(2 * (x - g[..., 0]) / (g[..., 1] - g[..., 0]) - 1, -1, 1)
     def expansion_cost(self, n): return 2 * n + 2                         # the input map, then two multiply-adds per degree
     def spec(self): return {'basis': self.name, 'degree': self.degree, 'input_map': self.input_map}
+    def _params_grad(self, gc:list, params)->Tensor|None: return None    # dL/dparams from dL/dc_n (bases with parameters)
+
+# %% ../nbs/04b_bases.ipynb #b4b00021b
+@patch
+def _polys(self:PolynomialBasis, u:Tensor, params, with_derivative:bool)->tuple[list, list]:
+    "p_0..p_d at u (p_0 = 1, p_1 = u, then the recurrence), and their derivatives in u if asked."
+    one = torch.ones_like(u)
+    p, dp = [one, u][:self.degree + 1], [torch.zeros_like(u), one][:self.degree + 1]
+    for n in range(1, self.degree):
+        a, c = self.recurrence(n, params)
+        au = u if a == 1 else a * u
+        p.append(au * p[n] - c * p[n - 1] if isinstance(c, Tensor) else torch.sub(au * p[n], p[n - 1], alpha=c))
+        if with_derivative: dp.append(a * p[n] + au * dp[n] - c * dp[n - 1])
+    return p, dp
+
+@patch
+def values(self:PolynomialBasis, x, grid, params=None): return self._polys(self.to_unit(x, grid)[0], params, False)[0]
+
+@patch
+def derivatives(self:PolynomialBasis, x, grid, params=None):
+    u, du = self.to_unit(x, grid)
+    return [d * du for d in self._polys(u, params, True)[1]]
 
 # %% ../nbs/04b_bases.ipynb #b4b00023
 class LegendreBasis(PolynomialBasis):
@@ -259,6 +236,43 @@ def basis_from_spec(spec:dict)->Basis:
     "The basis a `Basis.spec()` dict describes (as state dicts record it)."
     return make_basis(**spec)
 
+# %% ../nbs/04b_bases.ipynb #b4b00050b
+@patch
+def fill(self:PolynomialBasis, x, grid, params, out):
+    "The recurrence written straight into `out` (p_0..p_d; None: not wanted), without temporaries: the KAN convolution's hot path."
+    d = self.degree
+    if d == 0 or any(o is None for o in out[1:]): return Basis.fill(self, x, grid, params, out)
+    if out[0] is not None: out[0].fill_(1.)
+    u = out[1]
+    if self.input_map == 'tanh': torch.tanh(x, out=u)
+    else: u.copy_(self.to_unit(x, grid)[0])
+    for n in range(1, d):
+        a, c = self.recurrence(n, params)
+        nxt = torch.mul(u, out[n], out=out[n + 1])
+        if a != 1: nxt.mul_(a)
+        if n == 1: nxt.sub_(c)                                               # p_0 = 1
+        elif isinstance(c, Tensor): nxt.addcmul_(out[n - 1], c.to(nxt.dtype), value=-1)
+        else: nxt.sub_(out[n - 1], alpha=c)
+
+@patch
+def vjp(self:PolynomialBasis, x, grid, params, grads, params_grad=False, values=None):
+    "The backward of the recurrence by its adjoint: $\\lambda_j = g_j + a_j u\\,\\lambda_{j+1} - c_{j+1}\\lambda_{j+2}$, O(d) per input."
+    if values is not None and self.input_map == 'tanh' and self.degree >= 1: u = values[1]; du = 1 - u * u   # p_1 = u = tanh(x)
+    else: u, du = self.to_unit(x, grid)
+    p, d = values if values is not None else self._polys(u, params, False)[0], self.degree
+    a = [None] + [self.recurrence(n, params)[0] for n in range(1, d)]          # a_n, c_n make p_{n+1} from p_n, p_{n-1}
+    c = [None] + [self.recurrence(n, params)[1] for n in range(1, d)]
+    gu, gc = torch.zeros_like(u), [None] * d
+    lam1 = lam2 = None                                                       # lambda_{j+1}, lambda_{j+2}
+    for j in range(d, 0, -1):
+        lam = grads[j] if lam1 is None else grads[j] + (u if a[j] == 1 else a[j] * u) * lam1
+        if lam2 is not None: lam = lam - c[j + 1] * lam2
+        if j < d: gu.addcmul_(lam1, p[j], value=a[j])                       # p_{j+1} = a_j u p_j - ...: its u
+        if params_grad and j >= 2: gc[j - 1] = -(lam.sum() if j == 2 else (lam * p[j - 2]).sum())   # p_j = ... - c_{j-1} p_{j-2}; p_0 = 1
+        lam1, lam2 = lam, lam1
+    if d >= 1: gu.add_(lam1)                                                 # p_1 = u
+    return gu.mul_(du), (self._params_grad(gc[1:], params) if params_grad else None)
+
 # %% ../nbs/04b_bases.ipynb #b4b00051
 def _channel_grid(grid, x): return grid.view(grid.shape[0], *[1] * (x.dim() - 2), grid.shape[-1]) if grid.dim() > 1 else grid
 
@@ -292,7 +306,7 @@ def _conv_backward(gy, e, w, conf, mask):
     return gi, gw
 
 class _ExpansionConvolution(torch.autograd.Function):
-    "conv(basis_channels(x), weight), keeping only x for the backward, which recomputes the expansion."
+    "conv(basis_channels(x), weight), keeping only x for the backward (`_expansion_backward`), which recomputes the expansion."
     @staticmethod
     def forward(ctx, x, weight, grid, params, basis, base, stride, padding, dilation, groups):
         conf, skip = (stride, padding, dilation, groups), basis.constant_first
@@ -306,27 +320,31 @@ class _ExpansionConvolution(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
-        x, weight, grid, params = ctx.saved_tensors
-        basis, base, conf, skip = ctx.basis, ctx.base, ctx.conf, ctx.basis.constant_first
-        need_x, need_w = ctx.needs_input_grad[:2]
-        need_p = params is not None and ctx.needs_input_grad[3]
-        w = weight.unflatten(1, (x.shape[1] // conf[3], -1))
-        with torch.no_grad():
-            e = basis_channels(x, basis, grid, params, base, skip)                    # recomputed: cheaper than keeping it
-            ge, gw = _conv_backward(gy, e, w[:, :, int(skip):].flatten(1, 2), conf, (need_x or need_p, need_w))
-            values = [None] * skip + list(e.unflatten(1, (x.shape[1], -1)).unbind(2))   # its slots: the values (p_0 = 1 left out)
-            if need_w and skip:                                                      # the constant B_0: one channel of ones per group
-                ones = x.new_ones(1, conf[3], *x.shape[2:])
-                g0 = _conv_backward(gy.sum(0, keepdim=True), ones, w[:, :, 0].sum(1, keepdim=True), conf, (False, True))[1]
-                gw = torch.cat([g0.unsqueeze(2).expand(-1, w.shape[1], 1, *g0.shape[2:]), gw.unflatten(1, (w.shape[1], -1))], 2).flatten(1, 2)
-            gx = gp = None
-            if need_x or need_p:
-                g = list(ge.unflatten(1, (x.shape[1], -1)).unbind(2))               # dL/dB_b(x_i), one strided view per function
-                grads = ([None] if skip else []) + g[:len(g) - base]                 # a constant B_0 has no gradient to pass on
-                gx, gp = basis.vjp(x, _channel_grid(grid, x), params, grads, need_p, values if skip else None)
-                if base: gx.add_(torch.ops.aten.silu_backward(g[-1], x))           # g * silu'(x), in one pass
-        return gx if need_x else None, gw, None, gp, None, None, None, None, None, None
+    def backward(ctx, gy): return _expansion_backward(ctx, gy)
+
+# %% ../nbs/04b_bases.ipynb #b4b00053b
+def _expansion_backward(ctx, gy):
+    "Gradients of `_ExpansionConvolution`: the convolution's backward on the recomputed expansion, then the basis's `vjp`."
+    x, weight, grid, params = ctx.saved_tensors
+    basis, base, conf, skip = ctx.basis, ctx.base, ctx.conf, ctx.basis.constant_first
+    need_x, need_w = ctx.needs_input_grad[:2]
+    need_p = params is not None and ctx.needs_input_grad[3]
+    w = weight.unflatten(1, (x.shape[1] // conf[3], -1))
+    with torch.no_grad():
+        e = basis_channels(x, basis, grid, params, base, skip)                    # recomputed: cheaper than keeping it
+        ge, gw = _conv_backward(gy, e, w[:, :, int(skip):].flatten(1, 2), conf, (need_x or need_p, need_w))
+        values = [None] * skip + list(e.unflatten(1, (x.shape[1], -1)).unbind(2))   # its slots: the values (p_0 = 1 left out)
+        if need_w and skip:                                                      # the constant B_0: one channel of ones per group
+            ones = x.new_ones(1, conf[3], *x.shape[2:])
+            g0 = _conv_backward(gy.sum(0, keepdim=True), ones, w[:, :, 0].sum(1, keepdim=True), conf, (False, True))[1]
+            gw = torch.cat([g0.unsqueeze(2).expand(-1, w.shape[1], 1, *g0.shape[2:]), gw.unflatten(1, (w.shape[1], -1))], 2).flatten(1, 2)
+        gx = gp = None
+        if need_x or need_p:
+            g = list(ge.unflatten(1, (x.shape[1], -1)).unbind(2))               # dL/dB_b(x_i), one strided view per function
+            grads = ([None] if skip else []) + g[:len(g) - base]                 # a constant B_0 has no gradient to pass on
+            gx, gp = basis.vjp(x, _channel_grid(grid, x), params, grads, need_p, values if skip else None)
+            if base: gx.add_(torch.ops.aten.silu_backward(g[-1], x))           # g * silu'(x), in one pass
+    return gx if need_x else None, gw, None, gp, None, None, None, None, None, None
 
 def expansion_convolution(x:Tensor,            # (batch, channels, *spatial), 1 to 3 spatial dims
                           weight:Tensor,       # (out, channels / groups * (n + base), *kernel)

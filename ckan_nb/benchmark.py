@@ -461,13 +461,14 @@ def plot_forest(comparisons:list,        # dicts with a, b, mean, lo, hi (fracti
                 label=None,              # comparison -> row label (default: 'a - b')
                 title:str='',
                )->plt.Figure:
-    "A forest plot: one row per comparison, its mean paired difference (points of accuracy) and interval; planned rows in bold."
+    "A forest plot: one row per comparison, its mean paired difference (points of accuracy) and interval; planned rows in bold, one-seed rows hollow."
     label = label or (lambda c: f"{c['a']} - {c['b']}")
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(comparisons) + 1.1))
     for i, c in enumerate(reversed(comparisons)):
         color = 'C0' if c['lo'] > 0 else 'C3' if c['hi'] < 0 else '0.35'
-        ax.errorbar(100 * c['mean'], i, xerr=[[100 * (c['mean'] - c['lo'])], [100 * (c['hi'] - c['mean'])]],
-                    fmt='o', color=color, capsize=3, ms=5)
+        if math.isnan(c['lo']): ax.plot(100 * c['mean'], i, 'o', mfc='none', color=color, ms=5)    # one seed: no interval yet
+        else: ax.errorbar(100 * c['mean'], i, xerr=[[100 * (c['mean'] - c['lo'])], [100 * (c['hi'] - c['mean'])]],
+                          fmt='o', color=color, capsize=3, ms=5)
         if 'adjusted_lo' in c: ax.plot([100 * c['adjusted_lo'], 100 * c['adjusted_hi']], [i, i], color=color, lw=0.8, alpha=0.5)
     ax.axvline(0, color='k', lw=0.8)
     ax.set_yticks(range(len(comparisons)))

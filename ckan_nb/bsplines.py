@@ -28,7 +28,10 @@ def uniform_grid(grid_size:int,       # number of intervals G inside `grid_range
     "Uniform knots on `grid_range`, extended by `spline_order` knots on each side."
     _check_grid_size(grid_size); _check_order(spline_order)
     if dtype is None: dtype = grid_range.dtype if isinstance(grid_range, Tensor) and grid_range.is_floating_point() else torch.get_default_dtype()
-    r = torch.as_tensor(grid_range, dtype=dtype, device=device)
+    device = None if device is None else torch.device(device)
+    try: r = torch.as_tensor(grid_range, dtype=dtype, device=device)
+    except (TypeError, ValueError, RuntimeError):            # None, 'ab', ('a', 'b'): not numbers
+        raise ValueError(f"grid_range must be (low, high) or a tensor of shape (..., 2), got {grid_range!r}") from None
     if r.dim() == 0 or r.shape[-1] != 2:
         raise ValueError(f"grid_range must be (low, high) or a tensor of shape (..., 2), got shape {tuple(r.shape)}")
     lo, hi = r[..., 0:1], r[..., 1:2]

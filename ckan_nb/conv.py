@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import uniform_bspline_basis, bspline_basis, knot_params
-from .spline_module import SplineModule, check_int
+from .spline_module import SplineModule, check_int, check_bool
 from .activations import SplineActivation
 from .bases import BSplineBasis, expansion_convolution
 from fastcore.basics import patch
@@ -79,7 +79,7 @@ class ConvKANBlock(nn.Module):
                  **spline_kwargs):
         super().__init__()
         _check_conv_args(in_channels, out_channels, kernel_size, stride, padding)
-        self.norm_first = norm_first
+        self.norm_first = check_bool('norm_first', norm_first)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.spline_activation = SplineActivation(out_channels, grid_size, **spline_kwargs)
         self.batch_norm = nn.BatchNorm2d(out_channels)
@@ -119,16 +119,14 @@ class _KANConvNd(SplineModule):
     _nd, input_dim = 2, 1                 # function (o, i, *taps) reads input channel group(o) * in/groups + i (axis 1)
     def __init__(self, in_channels:int, out_channels:int, kernel_size, stride=1, padding=0, dilation=1, groups:int=1,
                  padding_mode:str='zeros', grid_size:int=5, spline_order:int=3, grid_range=(-1., 1.),
-                 base_activation:str|None='silu', # base branch: a convolution of SiLU(x), or None
-                 spline_init_scale:float=0.1, bias:bool=False,
+                 base_activation:str|None='silu', spline_init_scale:float=0.1, bias:bool=False, # base branch: a convolution of SiLU(x), or None
                  backend:str='auto',               # 'auto', 'kernel', 'triton', 'torch' or 'dense' (as `SplineActivation`)
-                 basis:str='bspline',              # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
-                 degree:int|None=None,             # polynomial bases: highest degree (default 3)
-                 input_map:str|None=None,          # polynomial bases: 'tanh' (default) or 'range'
+                 basis:str='bspline', degree:int|None=None, input_map:str|None=None, # another basis (chapter 04b); polynomials: degree, 'tanh'/'range'
                  norm:str|None=None,               # None, 'batch' or 'instance': a normalisation of the output (see below)
                  device=None, dtype=None):
         nd = self._nd
         ks, st, dl, pads = _check_conv_args(in_channels, out_channels, kernel_size, stride, padding, nd, dilation, groups, padding_mode)
+        check_bool('bias', bias)
         I = in_channels // groups
         inputs = (torch.arange(out_channels) // (out_channels // groups) * I).view(-1, 1) + torch.arange(I)
         super().__init__((out_channels, I, *ks), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
@@ -146,7 +144,6 @@ class _KANConvNd(SplineModule):
             if self.base_weight is not None: nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5))   # as nn.Conv2d
             if self.bias is not None: nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
         self.reset_basis_parameters(fan_in)      # Gram's recurrence weights, as KAGN draws them (no draw for the other bases)
-        if self.norm is not None: self.norm.reset_parameters()
 
     def forward(self, x:Tensor)->Tensor: # (batch, in_channels, *spatial) -> (batch, out_channels, *spatial')
         self._check_input(x)
@@ -171,6 +168,7 @@ def _pad(self:_KANConvNd, x):
 
 @patch
 def _kernel_status(self:_KANConvNd)->str: return kernel_status('basis_expansion')
+_KANConvNd._triton_kernel = 'expansion'    # its GPU kernel (appendix A2), checked on first use
 
 @patch
 def _kan_conv(self:_KANConvNd, x, weight, padding):

@@ -142,7 +142,7 @@ class AdaptiveSplineActivation(SplineActivation):
 
 # %% ../nbs/08_grid_refinement.ipynb #4bfed9f8
 class GridRefinement:
-    "`CKANTrainer` callback: `refine_grid` every spline module of the model to `schedule[epoch]` intervals at the end of that epoch."
+    "`CKANTrainer` callback: `extend_grid` every spline module of the model to `schedule[epoch]` intervals at the end of that epoch."
     def __init__(self, schedule:dict, # {epoch (counted from 1): new grid size}
                  samples_per_interval:int=8):
         if not isinstance(schedule, dict) or not all(

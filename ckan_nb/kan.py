@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from .bsplines import bspline_basis, uniform_bspline_basis
-from .spline_module import SplineModule, check_int
+from .spline_module import SplineModule, check_int, check_bool
 from .bases import BSplineBasis, make_basis, expand
 from fastcore.basics import patch
 
@@ -30,11 +30,9 @@ class KANLinear(SplineModule):
                  spline_init_scale:float=0.1,     # initial coefficients ~ N(0, spline_init_scale**2 / in_features)
                  bias:bool=False,                 # add a learnable bias per output
                  backend:str='auto',              # 'auto'/'torch': uniform fast path; 'dense': Cox-de Boor; 'kernel'/'triton': the fast path too
-                 basis:str='bspline',             # or 'rbf', 'gram', 'legendre', 'chebyshev' (chapter 04b)
-                 degree:int|None=None,            # polynomial bases: highest degree (default 3)
-                 input_map:str|None=None,         # polynomial bases: 'tanh' (default) or 'range'
+                 basis:str='bspline', degree:int|None=None, input_map:str|None=None, # another basis (chapter 04b); polynomials: degree, 'tanh'/'range'
                  device=None, dtype=None):
-        check_int('in_features', in_features); check_int('out_features', out_features)
+        check_int('in_features', in_features); check_int('out_features', out_features); check_bool('bias', bias)
         super().__init__((out_features, in_features), grid_size, spline_order, grid_range, base_activation, spline_init_scale, backend,
                          inputs=torch.arange(in_features), basis=basis, degree=degree, input_map=input_map, device=device, dtype=dtype)
         if self.grid.dim() > 1 and tuple(self.grid.shape[:-1]) != (in_features,):

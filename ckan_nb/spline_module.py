@@ -4,44 +4,71 @@
 
 # %% ../nbs/A0_spline_module.ipynb #b3ae6bd1
 from __future__ import annotations
-import functools, numbers
+import functools, numbers, os
 from fastcore.basics import patch
 from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .bsplines import uniform_grid, bspline_basis, grid_base_range, uniform_grid_params, is_uniform_grid, smoothness_penalty
-from .triton_kernels import triton_available
+from .bsplines import bspline_basis, uniform_grid_params, is_uniform_grid, smoothness_penalty
+from .triton_kernels import triton_support, triton_status, _UNCHECKED
 from .bases import BSplineBasis, make_basis, basis_from_spec, expand
 
 # %% auto #0
-__all__ = ['BACKENDS', 'BASE_ACTIVATIONS', 'check_int', 'choose_backend', 'SplineModule', 'float32_forward', 'is_spline_module',
-           'spline_modules', 'spline_smoothness']
+__all__ = ['BACKENDS', 'DEFAULT_BACKENDS', 'BASE_ACTIVATIONS', 'MAX_SPLINE_ORDER', 'check_int', 'check_bool', 'check_device',
+           'choose_backend', 'set_default_backend', 'default_backend', 'SplineModule', 'float32_forward',
+           'is_spline_module', 'spline_modules', 'spline_smoothness']
 
 # %% ../nbs/A0_spline_module.ipynb #fece2841
 def check_int(name:str,    # the argument's name, for the message
               value,       # the value to check
               low:int=1,   # the smallest allowed value
               none_ok:bool=False, # also accept None
+              high:int|None=None, # the largest allowed value (None: no limit)
              )->int|None:  # `value` as a Python int (None if allowed and given)
-    "`value` as an int if it is an integer >= `low` (not a bool), else a `ValueError` naming `name`."
+    "`value` as an int if it is an integer in [`low`, `high`] (not a bool), else a `ValueError` naming `name`."
     if value is None and none_ok: return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}{' or None' if none_ok else ''}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"from {low} to {high}"
+        raise ValueError(f"{name} must be an integer {allowed}{' or None' if none_ok else ''}, got {value!r}")
     return int(value)
+
+def check_bool(name:str, value)->bool:
+    "`value` if it is True or False, else a `ValueError` naming `name` (a string such as 'no' would count as True)."
+    if not isinstance(value, bool): raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+def check_device(name:str, value)->torch.device|None:
+    "`value` as a `torch.device` (None stays None), else a `ValueError` naming `name` and the usual forms."
+    if value is None: return None
+    try: return torch.device(value)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must be a torch.device or a device string such as 'cpu', 'cuda' or 'cuda:0', got {value!r}") from None
 
 # %% ../nbs/A0_spline_module.ipynb #1b4ae9b7
 BACKENDS = ('auto', 'kernel', 'triton', 'torch', 'dense')
+DEFAULT_BACKENDS = ('auto', 'torch')    # what `backend='auto'` may be set to mean (`set_default_backend`)
+_AUTO_TRITON_DEVICES = ('cuda',)        # where 'auto' considers Triton (appendix A2's tests add 'cpu', under Triton's interpreter)
+
+def _env_default()->str:
+    v = os.environ.get('CKAN_NB_BACKEND', '').strip().lower() or 'auto'
+    if v not in DEFAULT_BACKENDS:
+        raise ValueError(f"CKAN_NB_BACKEND must be one of {DEFAULT_BACKENDS} (or unset), got {os.environ['CKAN_NB_BACKEND']!r}")
+    return v
+
+_DEFAULT = {'backend': _env_default()}  # read once, at import; `set_default_backend` changes it
 
 def choose_backend(backend:str,     # the module's request: one of `BACKENDS`
                    x:Tensor,        # the input about to be evaluated
                    uniform:bool,    # whether the grid is uniform (the Triton and PyTorch fast paths need it)
                    spline_order:int,
                    kernel_status:Callable[[], str]|None=None, # 'ready' or why not, for the module's fused CPU kernel; None: it has none
+                   triton_status:Callable[[], str]|None=None, # 'ready' or why not, for its Triton kernel (A2's `triton_status`); None: the gate only
                   )->str:           # the path to take: 'kernel', 'triton', 'torch' or 'dense'
     "The evaluation path for `x`: the fastest that applies to `backend`, or an error if an explicit request cannot be met."
     if x.numel() == 0: return 'torch' if uniform else 'dense'
+    if backend == 'auto' and _DEFAULT['backend'] == 'torch': return 'torch' if uniform else 'dense'   # `set_default_backend`
     if backend == 'dense': return 'dense'
     can_fuse = kernel_status is not None and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and spline_order <= 7
     if backend == 'kernel' and kernel_status is not None and not can_fuse:
@@ -52,14 +79,34 @@ def choose_backend(backend:str,     # the module's request: one of `BACKENDS`
         if status == 'ready': return 'kernel'
         if backend in ('kernel', 'triton', 'torch'): raise ValueError(f"backend={backend!r} needs a uniform grid; use 'dense' or 'auto'")
         return 'dense'
-    if backend == 'triton' or (backend == 'auto' and x.device.type == 'cuda'):   # the GPU kernels (appendix A2)
-        if triton_available(x): return 'triton' if kernel_status is not None else 'torch'
-        if backend == 'triton': raise RuntimeError("backend='triton' needs Triton and a CUDA float32/float16/bfloat16 input")
+    needs = "backend='triton' needs Triton, a GPU and dtype its kernels support, and kernels that pass their self-check: "
+    if backend == 'triton' and kernel_status is None:   # no Triton kernel of its own: its PyTorch fast path, where Triton could run
+        gpu = 'ready' if torch.compiler.is_compiling() else triton_support(x)
+        if gpu != 'ready': raise RuntimeError(needs + gpu)
+        return 'torch'
+    if kernel_status is not None and (backend == 'triton' or (backend == 'auto' and x.device.type in _AUTO_TRITON_DEVICES)):
+        gpu = triton_status() if triton_status is not None else triton_support(x)   # the GPU kernels (appendix A2)
+        if gpu == 'ready' or (gpu == _UNCHECKED and backend == 'triton'): return 'triton'   # unchecked: only while compiling
+        if backend == 'triton': raise RuntimeError(needs + gpu)
     return 'kernel' if status == 'ready' else 'torch'
 
 
+# %% ../nbs/A0_spline_module.ipynb #b7d1e5a0
+def set_default_backend(backend:str|None, # 'auto': the fastest path that applies; 'torch': PyTorch's own operations only; None: `$CKAN_NB_BACKEND` again
+                       )->str:            # the previous default
+    "What `backend='auto'` means for every spline module from now on; a module built with another `backend` keeps it."
+    if backend is None: backend = _env_default()
+    if backend not in DEFAULT_BACKENDS: raise ValueError(f"backend must be one of {DEFAULT_BACKENDS} or None, got {backend!r}")
+    previous, _DEFAULT['backend'] = _DEFAULT['backend'], backend
+    return previous
+
+def default_backend()->str:
+    "What `backend='auto'` means now: 'auto' or 'torch' (`set_default_backend`, or `$CKAN_NB_BACKEND` at import)."
+    return _DEFAULT['backend']
+
 # %% ../nbs/A0_spline_module.ipynb #d73b580e
 BASE_ACTIVATIONS = ('silu', None)
+MAX_SPLINE_ORDER = 7       # the highest order the fused CPU kernels take, so that every evaluation path serves every module
 
 class SplineModule(nn.Module):
     "Base class of modules whose learnable functions are B-splines (or another `basis`): a `grid` buffer, a `coefficients` parameter and an optional SiLU base branch."
@@ -77,7 +124,7 @@ class SplineModule(nn.Module):
                  input_map:str|None=None,       # polynomial bases only: 'tanh' (default) or 'range' (grid_range onto [-1, 1])
                  device=None, dtype=None):
         super().__init__()
-        check_int('grid_size', grid_size); check_int('spline_order', spline_order, 0)
+        check_int('grid_size', grid_size); check_int('spline_order', spline_order, 0, high=MAX_SPLINE_ORDER); check_device('device', device)
         if base_activation not in BASE_ACTIVATIONS: raise ValueError(f"base_activation must be 'silu' or None, got {base_activation!r}")
         if isinstance(spline_init_scale, bool) or not isinstance(spline_init_scale, numbers.Real) or not spline_init_scale >= 0:
             raise ValueError(f"spline_init_scale must be >= 0, got {spline_init_scale!r}")
@@ -207,6 +254,7 @@ def evaluate(self:SplineModule, x:Tensor)->Tensor: # (n_points, *function_shape)
 
 # %% ../nbs/A0_spline_module.ipynb #bc444596
 SplineModule._kernel_status = None     # a subclass with a fused CPU kernel: a method returning `kernel_status(its kernel)`
+SplineModule._triton_kernel = None     # a subclass with a Triton kernel (appendix A2): 'activation' or 'expansion'
 
 @patch
 def uniform_params(self:SplineModule, n:int)->tuple[Tensor, Tensor] | None: # first knot and 1/spacing, each (n,); None if not uniform
@@ -232,7 +280,10 @@ def _backend_for(self:SplineModule, x:Tensor)->tuple[str, tuple | None]: # the p
     "The evaluation path for the input `x` (`choose_backend` with this module's `backend`), and the uniform-grid parameters it needs."
     if not isinstance(self.basis, BSplineBasis): return 'torch', None                # other bases: the PyTorch path (chapter 04b)
     uniform = self.uniform_params(self.num_inputs or 1) if self.backend != 'dense' else None
-    return choose_backend(self.backend, x, uniform is not None, self.spline_order, self._kernel_status), uniform
+    kind = self._triton_kernel                   # its Triton kernel's gate and self-check, asked only where Triton could run
+    gpu = None if kind is None else (lambda: triton_status(kind, x, self.spline_order, self.num_basis,
+                                                           self.base_parameter is not None, self.coefficients.dtype))
+    return choose_backend(self.backend, x, uniform is not None, self.spline_order, self._kernel_status, gpu), uniform
 
 # %% ../nbs/A0_spline_module.ipynb #acd6a972
 _LOW_PRECISION = (torch.float16, torch.bfloat16)

@@ -16,7 +16,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm import tqdm
-from .spline_module import check_int
+from .spline_module import check_int, check_device
 from .models import MODELS, build_model, parse_model_args, count_parameters
 from .data import get_dataloaders, DatasetNotFoundError
 
@@ -188,7 +188,8 @@ class CKANTrainer:
         self.grad_clip = _check_real('grad_clip', grad_clip, 0, False, none_ok=True)
         seed = _check_int('seed', seed, 0, none_ok=True)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self.progress, self.callbacks = progress, list(callbacks)
+        self.progress, self.callbacks = progress, _check_callbacks(callbacks)
+        device = check_device('device', device)
         if not (amp is None or amp is False or (isinstance(amp, str) and amp in ('bf16', 'fp16'))):
             raise ValueError(f"amp must be None, False, 'bf16' or 'fp16', got {amp!r}")
         self._place(model, device, seed)          # the device, the processes (DDP) and this rank's seed
@@ -232,6 +233,17 @@ def _make_optimizer(self:CKANTrainer, scheduler:str|None):
     self.scheduler_conv, self.scheduler_spline = GroupScheduler(self.conv_optimizer, factor), GroupScheduler(self.spline_optimizer, factor)
     self.scheduler = _Schedulers(self.scheduler_conv, self.scheduler_spline) if scheduler else None
     self.criterion = nn.CrossEntropyLoss()
+
+_CALLBACK_EVENTS = ('on_fit_begin', 'on_epoch_begin', 'on_batch_end', 'on_epoch_end', 'on_fit_end')
+
+def _check_callbacks(callbacks)->list:
+    "`callbacks` as a list, if it is a list or tuple of objects that each have at least one of the events `fit` calls."
+    if not isinstance(callbacks, (list, tuple)):
+        raise ValueError(f"callbacks must be a list of callback objects (each with any of {', '.join(_CALLBACK_EVENTS)}), got {callbacks!r}")
+    for cb in callbacks:
+        if not any(callable(getattr(cb, e, None)) for e in _CALLBACK_EVENTS):
+            raise ValueError(f"callbacks must be objects with any of {', '.join(_CALLBACK_EVENTS)}; {cb!r} has none")
+    return list(callbacks)
 
 # %% ../nbs/07_trainer.ipynb #8dbe9fc2
 @patch

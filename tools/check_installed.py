@@ -1,5 +1,6 @@
 """Use ckan_nb as a user who installed the wheel does: run the README's quick start, then call every public
-function of `ckan_nb.interpret`, `ckan_nb.grids` and `ckan_nb.benchmark` once on small inputs.
+function of `ckan_nb.interpret`, `ckan_nb.grids`, `ckan_nb.benchmark` and `ckan_nb.pretrained` once on small inputs
+(the pretrained weights must be found inside the installed package).
 
     python check_installed.py README.md     (run from a folder outside the checkout, with the user's python)
 
@@ -35,9 +36,10 @@ def quick_start(readme):
     for b in blocks: exec(compile(b, f'{readme}:quick start', 'exec'), ns)
 
 import torch, torch.nn as nn
+import ckan_nb.conv
 from torch.utils.data import DataLoader, TensorDataset
 import matplotlib; import matplotlib.pyplot as plt
-from ckan_nb import interpret, grids, benchmark
+from ckan_nb import interpret, grids, benchmark, pretrained
 from ckan_nb.activations import SplineActivation
 from ckan_nb.kan import KANLinear
 
@@ -60,6 +62,45 @@ check('interpret.nonlinearity', lambda: interpret.nonlinearity(act).shape == (3,
 check('interpret.summarize_splines', _summary)
 check('interpret.splines_markdown', lambda: '| a |' in interpret.splines_markdown([{'a': 1}]) or 1 / 0)
 check('interpret.activation_coverage', lambda: list(interpret.activation_coverage(model, images)) == ['1', '4'] or 1 / 0)
+def _reading():
+    ins = interpret.spline_inputs(model, images); assert list(ins) == ['1', '4'], list(ins)
+    fs = interpret.function_samples(model[1], ins['1']); assert isinstance(fs, interpret.FunctionSamples) and fs.samples.shape[0] == 4
+    assert interpret.function_values(model[1], fs).shape == (4, fs.samples.shape[1])
+    assert interpret.function_curves(model[4], ins['4'])[1].shape == (12, 101)
+    assert abs(interpret.nonlinearity_baseline() - interpret.nonlinearity(SplineActivation(2, spline_init_scale=0.))[0]) < 1e-5
+    assert interpret.shape_census(model[1], ins['1'])['monotone'].shape == (4,)
+    assert interpret.function_importance(model[4], ins['4']).shape == (3, 4)
+    plt.close(interpret.plot_functions_on_data(model[1], ins['1'], twin=nn.PReLU(4)).figure)
+check('interpret: reading functions on data', _reading)
+done.update({f'interpret.{n}' for n in ('spline_inputs', 'FunctionSamples', 'function_samples', 'function_values', 'function_curves',
+                                        'nonlinearity_baseline', 'shape_census', 'function_importance', 'plot_functions_on_data')})
+def _symbolic():
+    fit = interpret.fit_symbolic(model[4]); assert isinstance(fit, interpret.SymbolicFit) and fit.r2.shape == (3, 4), fit.r2.shape
+    assert set(fit.counts()) == set(interpret.SYMBOLIC_LIBRARY) and '*' in fit.formula((0, 0))
+    lib = {'x': interpret.SYMBOLIC_LIBRARY['x'], 'cube': interpret.SymbolicFamily(lambda u: u ** 3, None, 'shift')}
+    assert interpret.fit_symbolic(model[1], library=lib).names == ('x', 'cube')
+    sym = interpret.to_symbolic(model, r2_min=0.)                    # every function a formula
+    assert isinstance(sym[1], interpret.SymbolicFunctions) and sym(images).shape == (2, 3)
+    p = interpret.prune(model, 0.5, images); assert [int(m.sum()) for m in p.pruned.values()] == [2, 6], p.pruned
+    conv = ckan_nb.conv.KANConv2d(2, 3, 3)
+    plt.close(interpret.plot_conv_taps(conv, torch.randn(2, 2, 6, 6), 1))
+check('interpret: formulas and pruning', _symbolic)
+done.update({f'interpret.{n}' for n in ('fit_symbolic', 'SymbolicFit', 'SymbolicFamily', 'SYMBOLIC_LIBRARY', 'to_symbolic', 'SymbolicFunctions',
+                                        'prune', 'plot_conv_taps')})
+
+# ckan_nb.pretrained: the weights are package data of the installed wheel
+def _pretrained():
+    rows = pretrained.list_pretrained(); assert rows, 'no pretrained models'
+    d = pretrained.pretrained_dir(); assert Path(ckan_nb.__file__).parent in d.parents or d.parent == Path(ckan_nb.__file__).parent, d
+    for r in rows:
+        info = pretrained.pretrained_info(r['name']); assert info['path'].is_file(), info['path']
+        net = pretrained.load_pretrained(r['name']); assert not net.training
+    assert issubclass(pretrained.ChecksumError, ValueError)
+    x, y = pretrained.pretrained_data(rows[0]['name'], size=4); assert x.shape == (4, 1, 28, 28)
+    ev = pretrained.evaluate_pretrained(rows[0]['name']); assert abs(ev['accuracy'] - ev['recorded']) <= 0.0005, ev
+    print(f"      {len(rows)} pretrained models in {d}; {rows[0]['name']}: test accuracy {ev['accuracy']:.2%} (recorded {ev['recorded']:.2%})")
+check('pretrained: list, load every model from the wheel, data, evaluate', _pretrained)
+done.update({f'pretrained.{n}' for n in pretrained.__all__})
 
 # ckan_nb.grids
 def _refine():
@@ -140,7 +181,7 @@ done.update({f'benchmark.{n}' for n in ('summarize_study', 'summarize_arms', 'la
                                         'CKAN_FAMILIES', 'TWIN_FAMILIES')})
 check('benchmark.count_multiply_adds', lambda: benchmark.count_multiply_adds(nn.Conv2d(1, 2, 3), (1, 5, 5)) == 2 * 9 * 9 or 1 / 0)
 
-for mod, prefix in ((interpret, 'interpret'), (grids, 'grids'), (benchmark, 'benchmark')):
+for mod, prefix in ((interpret, 'interpret'), (grids, 'grids'), (benchmark, 'benchmark'), (pretrained, 'pretrained')):
     missing = [n for n in mod.__all__ if f'{prefix}.{n}' not in done]
     if missing: failures.append(f'{prefix}: no call of {missing}'); print(f"FAIL  {prefix}: public names without a call here: {missing}")
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Test ckan_nb where its users meet it, from a folder outside the checkout:
 #   build   : build the wheel, make a fresh venv, install the wheel with its runtime requirements only
-#   package : the README's quick start and one call of every public function of interpret, grids, benchmark
-#   cli     : the console script's `models` subcommand
+#   package : the README's quick start and one call of every public function of interpret, grids, benchmark, pretrained
+#   cli     : the console script's `models`, `pretrained` and `evaluate --pretrained` subcommands (the weights from the wheel)
 #   colab   : install what a chapter's Colab install cell installs ("ckan_nb[dev]"), then run chapters
 #             (copied out of the repository) top to bottom, slow cells skipped: colab 02_spline_activation ...
 #   all     : all of the above (chapters 02, 05 and 10)
@@ -63,6 +63,14 @@ cli() {
   else echo "$ python -m ckan_nb.cli models   (no ckan-nb entry point in this wheel)"; out=$("$VPY" -m ckan_nb.cli models) || return 1; fi
   echo "$out"
   echo "$out" | grep -q "ckan_small" || { echo "the models listing lacks ckan_small"; return 1; }
+  local bin=("$WORK/venv/bin/ckan-nb"); [ -x "${bin[0]}" ] || bin=("$VPY" -m ckan_nb.cli)
+  echo "$ ckan-nb pretrained"; out=$("${bin[@]}" pretrained) || return 1
+  echo "$out"
+  local first; first=$(echo "$out" | sed -n 2p | awk '{print $1}')
+  [ -n "$first" ] || { echo "the pretrained listing is empty"; return 1; }
+  echo "$ ckan-nb evaluate --pretrained $first"; "${bin[@]}" evaluate --pretrained "$first" || return 1
+  local rc; "${bin[@]}" evaluate --pretrained no_such_model 2>"$WORK/err.txt"; rc=$?
+  [ $rc = 2 ] && grep -q "known: $first" "$WORK/err.txt" || { echo "an unknown model should be one line, exit 2 (got $rc)"; cat "$WORK/err.txt"; return 1; }
 }
 
 colab() {
