@@ -261,7 +261,7 @@ def triton_expand(x:Tensor,          # (batch, channels, *spatial)
                   n_basis:int,       # basis functions per channel, n_knots - spline_order - 1
                   base:bool=False,   # append SiLU(x) as one more channel per input channel
                  )->Tensor:          # (batch, channels * (n_basis + base), *spatial), contiguous, dtype of x
-    "The expansion of `basis_expansion` by a Triton kernel, not differentiable: the contract of the CPU `_kernel_expand`."
+    "The expansion of `basis_expansion` by a Triton kernel, not differentiable: the contract of the CPU path's expansion (appendix A3)."
     A = uniform_power_matrix(spline_order, torch.float32, x.device).contiguous()   # the engine's local weights
     x3 = _rows(x)
     B, C, S = x3.shape
@@ -279,7 +279,7 @@ def triton_expand_backward(x:Tensor,     # (batch, channels, *spatial), the inpu
                            grad:Tensor,  # (batch, channels * (n_basis + base), *spatial), gradient of the expansion
                            t0:Tensor, inv_h:Tensor, spline_order:int, n_basis:int, base:bool=False,
                           )->Tensor:     # (batch, channels, *spatial), the gradient for x
-    "Input gradient of `triton_expand` from the gradient of the expansion: the contract of the CPU `_kernel_expand_backward`."
+    "Input gradient of `triton_expand` from the gradient of the expansion: the contract of the CPU path's expansion backward (appendix A3)."
     A = uniform_power_matrix(spline_order, torch.float32, x.device).contiguous()
     x3 = _rows(x)
     B, C, S = x3.shape
