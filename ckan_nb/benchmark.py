@@ -21,8 +21,8 @@ from .conv import KANConv1d, KANConv2d, KANConv3d
 # %% auto #0
 __all__ = ['STUDY_LADDER', 'STUDY_FAMILIES', 'CKAN_FAMILIES', 'TWIN_FAMILIES', 'measure_inference_time', 'count_multiply_adds',
            'evaluate_ckan_performance', 'format_table', 'plot_results', 'save_results', 'main', 'load_study',
-           'summarize_study', 'ladder_choice', 'summarize_arms', 't_quantile', 'paired_difference', 'planned_ckans',
-           'study_comparisons', 'timing_ratio', 'target_status', 'plot_forest']
+           'summarize_study', 'ladder_choice', 'summarize_arms', 't_quantile', 'paired_difference', 'format_difference',
+           'planned_ckans', 'study_comparisons', 'timing_ratio', 'target_status', 'plot_forest']
 
 # %% ../nbs/09_benchmark.ipynb #f20a2fd4
 def _check_models(models)->list:
@@ -401,6 +401,12 @@ def paired_difference(a:dict,            # seed -> accuracy of model A
     lo, hi = mean - half, mean + half
     verdict = 'beats' if lo > 0 else 'below' if hi < 0 else 'within noise' if len(d) > 1 else 'one seed'
     return dict(seeds=seeds, diffs=d, n=len(d), mean=mean, sd=sd, lo=lo, hi=hi, level=level, verdict=verdict)
+
+def format_difference(c:dict|None)->str: # a `paired_difference` (or None)
+    "A paired difference in points of accuracy, as `+0.55 [+0.15, +0.95]`; a bound that would round to 0.00 gets a third decimal, so its sign shows."
+    if c is None: return '--'
+    p = lambda v: f"{100 * v:+.2f}" if abs(100 * v) >= 0.005 else f"{100 * v:+.3f}"
+    return p(c['mean']) + ('' if c['n'] < 2 else f" [{p(c['lo'])}, {p(c['hi'])}]")
 
 
 # %% ../nbs/09_benchmark.ipynb #c09b0107
