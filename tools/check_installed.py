@@ -173,11 +173,13 @@ def _study():
     assert all(c['group'] for c in comps) and set(planned) <= {r['size'] for r in rows}
     old = benchmark.summarize_study(benchmark.load_study(protocol=1)); assert old[0]['size'] == '7k', old[0]
     d = benchmark.paired_difference({0: 0.9, 1: 0.92, 2: 0.91}, {0: 0.88, 1: 0.9, 2: 0.895}); assert d['verdict'] == 'beats', d and 2.5 < benchmark.t_quantile(0.975, 4) < 2.8
+    s = benchmark.format_difference(d); assert s.startswith('+1.83 [') and s.endswith(']'), s
+    assert benchmark.format_difference(None) == '--' and benchmark.format_difference(dict(mean=0.01, lo=-0.00001, hi=0.02, n=3)) == '+1.00 [-0.001, +2.00]'
     t = benchmark.timing_ratio(dict(rounds_ms=dict(step=[2., 2.2])), dict(rounds_ms=dict(step=[1., 1.]))); assert benchmark.target_status(t, 3) == 'met'
     plt.close(benchmark.plot_forest([dict(a='a', b='b', mean=0.01, lo=0.0, hi=0.02)]))
 check('benchmark.load_study', _study)
 done.update({f'benchmark.{n}' for n in ('summarize_study', 'summarize_arms', 'ladder_choice', 'study_comparisons', 'planned_ckans', 'paired_difference',
-                                        't_quantile', 'timing_ratio', 'target_status', 'plot_forest', 'STUDY_FAMILIES', 'STUDY_LADDER',
+                                        't_quantile', 'format_difference', 'timing_ratio', 'target_status', 'plot_forest', 'STUDY_FAMILIES', 'STUDY_LADDER',
                                         'CKAN_FAMILIES', 'TWIN_FAMILIES')})
 check('benchmark.count_multiply_adds', lambda: benchmark.count_multiply_adds(nn.Conv2d(1, 2, 3), (1, 5, 5)) == 2 * 9 * 9 or 1 / 0)
 
