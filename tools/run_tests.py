@@ -51,15 +51,19 @@ def run(files, flags:str='', workers=None):
         print(f"the test pool failed: {type(e).__name__}: {e}", file=sys.stderr)
         return [(False, 0.)] * len(files)
 
-def record_times(path:Path, files, results, flags:str):
+def record_times(path:Path, files, results, flags:str, workers:int=1):
     "Merge each notebook's test time into the JSON file at `path` (one entry per notebook, with the machine it ran on)."
     data = json.loads(path.read_text()) if path.exists() else {}
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     for f, (ok, secs) in zip(files, results):
         if not ok: continue
         data[f.stem] = dict(seconds=round(secs, 1), flags=flags, date=time.strftime('%Y-%m-%d'), cpus=os.cpu_count(),
-                            machine=platform.machine(), load_at_end=None if load is None else round(load, 1))
+                            machine=platform.machine(), workers=workers, load_at_end=None if load is None else round(load, 1))
     path.write_text(json.dumps(dict(sorted(data.items())), indent=1) + '\n')
+
+def _num_cpus():
+    from fastcore.basics import num_cpus
+    return num_cpus()
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
@@ -74,9 +78,10 @@ def main(argv=None):
     files = notebooks(a.path)
     if not files: sys.exit('no notebooks found to test')
     t0 = time.perf_counter()
-    res = run(files, a.flags, a.workers)
+    workers = a.workers if a.workers is not None else (0 if len(files) == 1 else min(_num_cpus(), 8))
+    res = run(files, a.flags, workers)
     for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
-    if a.record_times: record_times(Path(a.record_times), files, res, a.flags)
+    if a.record_times: record_times(Path(a.record_times), files, res, a.flags, max(workers, 1))
     npass = sum(ok for ok, _ in res)
     print(f"notebooks: {npass} passed, {len(files) - npass} failed in {time.perf_counter() - t0:.0f}s")
     sys.exit(0 if npass == len(files) else 1)
