@@ -43,7 +43,7 @@ Analysis, fixed before any final run was trained (chapter 09 computes it from th
 Each finished run writes `<arm>-<setting>-s<seed>.json` and `.pt` into benchmarks/results/fashion_mnist_study_v2/ and
 is skipped when found there. Protocol 1's records are kept, read-only, in benchmarks/results/fashion_mnist_study_v1/.
 """
-import argparse, hashlib, json, os, platform, statistics, sys, time
+import argparse, hashlib, json, os, platform, statistics, sys, time, traceback
 from pathlib import Path
 
 PROTOCOL = 2
@@ -244,13 +244,17 @@ def claim(path:Path)->bool:
 
 def worker(threads:int, only=None, poll:float=30.):
     "Train the plan's ready runs one by one; wait while the rest depend on runs of another worker; stop when none is left."
-    ms = arms()
+    ms, failed = arms(), set()
     while True:
         ready, waiting = plan(ms)
         if only: ready = [r for r in ready if any(r[1].startswith(o) for o in only)]
+        ready = [r for r in ready if r[0] not in failed]      # a run that failed here is not retried by this process
         for path, arm_id, lr, slr, seed in ready:
             if not claim(path): continue
             try: train_one(path, arm_id, lr, slr, seed, ms[arm_id], threads)
+            except Exception:                                  # say which run failed and why, record nothing, go on
+                failed.add(path)
+                print(f"FAILED {path.name} (nothing recorded; it stays in the plan):\n{traceback.format_exc()}", file=sys.stderr, flush=True)
             finally: path.with_name(f'.{path.name}.lock').unlink(missing_ok=True)
             break
         else:
@@ -352,6 +356,7 @@ def main():
         pid = os.fork()
         if pid == 0:
             try: worker(a.threads, a.only)
+            except BaseException: traceback.print_exc(); sys.stderr.flush()   # os._exit would swallow it
             finally: os._exit(0)
         pids.append(pid)
     for pid in pids: os.waitpid(pid, 0)
