@@ -213,7 +213,8 @@ def train_one(path:Path, arm_id:str, lr:float, spline_lr:float, seed:int, a:dict
     test = trainer.evaluate(dls.test)
     weights = path.with_suffix('.pt')
     tmp = weights.with_name(f'.{weights.name}.{os.getpid()}.tmp')
-    torch.save({k: v.detach().cpu().clone() if torch.is_tensor(v) else v for k, v in model.state_dict().items()}, tmp)   # a non-B-spline basis keeps a dict (extra state); os.replace(tmp, weights)
+    state = {k: v.detach().cpu().clone() if torch.is_tensor(v) else v for k, v in model.state_dict().items()}   # a non-B-spline basis keeps a dict (extra state)
+    torch.save(state, tmp); os.replace(tmp, weights)
     rec = dict(protocol=PROTOCOL, arm=arm_id, role=a['role'], parent=a['parent'], model=a['name'], family=a['family'],
                kind=a['kind'], size=a['size'], model_args=a['model_args'], width=a['width'], parameters=count_parameters(model),
                seed=seed, lr=lr, spline_lr=spline_lr, grid_update=a['grid_update'], epochs=epochs, batch_size=BATCH,

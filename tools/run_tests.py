@@ -33,15 +33,19 @@ def notebooks(paths=None):
     found = {f.absolute() for p in (paths or [None]) for f in nbglob(p, as_path=True)}
     return [f for f in sorted(found) if _keep_file(f, '.notest')]
 
+def default_workers(files)->int:
+    "nbdev_test's default: 0 (in this process) for one notebook, else min(cpus, 8)."
+    from fastcore.basics import num_cpus
+    return 0 if len(files) == 1 else min(num_cpus(), 8)
+
 def run(files, flags:str='', workers=None):
     "`nbdev_test`'s run of `files`: [(passed, seconds)] per notebook, in order."
     from fastcore.parallel import parallel
-    from fastcore.basics import num_cpus
     from fastcore.foundation import working_directory
     from nbdev.config import get_config
     from nbdev.test import test_nb
     cfg = get_config()
-    if workers is None: workers = 0 if len(files) == 1 else min(num_cpus(), 8)     # nbdev_test's default
+    if workers is None: workers = default_workers(files)
     nbs = cfg.nbs_path
     try:
         with working_directory(nbs if (nbs and nbs.exists()) else os.getcwd()):
@@ -61,10 +65,6 @@ def record_times(path:Path, files, results, flags:str, workers:int=1):
                             machine=platform.machine(), workers=workers, load_at_end=None if load is None else round(load, 1))
     path.write_text(json.dumps(dict(sorted(data.items())), indent=1) + '\n')
 
-def _num_cpus():
-    from fastcore.basics import num_cpus
-    return num_cpus()
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -78,7 +78,7 @@ def main(argv=None):
     files = notebooks(a.path)
     if not files: sys.exit('no notebooks found to test')
     t0 = time.perf_counter()
-    workers = a.workers if a.workers is not None else (0 if len(files) == 1 else min(_num_cpus(), 8))
+    workers = a.workers if a.workers is not None else default_workers(files)
     res = run(files, a.flags, workers)
     for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'}  {f.name}  ({secs:.1f}s)")
     if a.record_times: record_times(Path(a.record_times), files, res, a.flags, max(workers, 1))
