@@ -167,7 +167,9 @@ check('benchmark.main', lambda: benchmark.main(['--dataset', 'digits', '--models
                                                '--no-progress']))
 def _study():
     study = benchmark.load_study()                                   # the Fashion-MNIST study (protocol 2), packaged with the library
-    rows = benchmark.summarize_arms(study); assert rows and all(r['family'] in benchmark.STUDY_FAMILIES for r in rows)
+    rows = benchmark.summarize_arms(study); assert rows and all(r['family'] in benchmark.STUDY_FAMILIES for r in rows if r['role'] != 'basis')
+    basis = [r for r in rows if r['role'] == 'basis']                 # issue 21's Gram arms: built from the wheel, paired with a B-spline arm
+    assert basis and all(r['model_args'].get('basis') == 'gram' and r['parent'] in {x['arm'] for x in rows} for r in basis), basis
     assert benchmark.ladder_choice(rows[0]['ladder'] or {rows[0]['lr']: 1.0}) in (rows[0]['ladder'] or {rows[0]['lr']: 1.0})
     comps = benchmark.study_comparisons(rows); planned = benchmark.planned_ckans(rows)
     assert all(c['group'] for c in comps) and set(planned) <= {r['size'] for r in rows}
