@@ -420,20 +420,21 @@ def planned_ckans(rows:list)->dict: # size -> arm of the planned CKAN
 
 def study_comparisons(rows:list,        # `summarize_arms` rows
                       level:float=0.95,
-                     )->list:           # a dict per comparison: a, b (arms), size, group, planned, and `paired_difference`'s fields
-    "Every paired comparison of the study: each CKAN against each twin of its size, each ablation against its parent, the 20-epoch arms, each basis arm against its B-spline counterpart and the twins."
+                     )->list:           # a dict per comparison: a, b (arms), size, group, planned, `paired_difference`'s fields, adjusted_* where a family is
+    "Every paired comparison of the study: each CKAN against each twin of its size, each ablation against its parent, the 20-epoch arms, each basis arm against its B-spline counterpart and the twins; Bonferroni-adjusted intervals over the planned comparisons, and over a basis arm's twins."
     by, planned, out = {r['arm']: r for r in rows}, planned_ckans(rows), []
     n_planned = sum(1 for r in rows if r['role'] == 'main' and r['family'] in TWIN_FAMILIES and r['size'] in planned)
-    def add(a, b, group, is_planned=False):
+    def add(a, b, group, is_planned=False, n_family=1):   # n_family: the comparisons an adjusted interval must cover together
         c = dict(a=a['arm'], b=b['arm'], size=a['size'], group=group, planned=is_planned, **paired_difference(a['test'], b['test'], level))
-        if is_planned and n_planned > 1:            # Bonferroni: the same pairs at level 1 - (1 - level) / n_planned
-            adj = paired_difference(a['test'], b['test'], 1 - (1 - level) / n_planned)
+        if n_family > 1:                                   # Bonferroni: the same pair at level 1 - (1 - level) / n_family
+            adj = paired_difference(a['test'], b['test'], 1 - (1 - level) / n_family)
             c.update(adjusted_level=adj['level'], adjusted_lo=adj['lo'], adjusted_hi=adj['hi'])
         out.append(c)
     mains = [r for r in rows if r['role'] == 'main']
     for a in (r for r in mains if r['family'] in CKAN_FAMILIES):
         for b in (r for r in mains if r['family'] in TWIN_FAMILIES and r['size'] == a['size']):
-            add(a, b, 'CKAN vs twin', planned.get(a['size']) == a['arm'])
+            is_planned = planned.get(a['size']) == a['arm']
+            add(a, b, 'CKAN vs twin', is_planned, n_planned if is_planned else 1)
     for a in (r for r in rows if r['role'] == 'ablation' and r['parent'] in by): add(a, by[a['parent']], 'ablation')
     longs = [r for r in rows if r['role'] == 'long']
     for a in longs:
@@ -442,7 +443,8 @@ def study_comparisons(rows:list,        # `summarize_arms` rows
         for b in (r for r in longs if r['family'] in TWIN_FAMILIES and r['size'] == a['size']): add(a, b, f"CKAN vs twin, {a['epochs']} epochs")
     for a in (r for r in rows if r['role'] == 'basis'):           # other bases (issue 21), exploratory: `parent` is the B-spline counterpart
         if a['parent'] in by: add(a, by[a['parent']], 'basis vs B-spline')
-        for b in (r for r in mains if r['family'] in TWIN_FAMILIES and r['size'] == a['size']): add(a, b, 'basis vs twin')
+        twins = [r for r in mains if r['family'] in TWIN_FAMILIES and r['size'] == a['size']]
+        for b in twins: add(a, b, 'basis vs twin', n_family=len(twins))   # "beats every twin" needs all of them at once
     return out
 
 
